@@ -1,0 +1,24 @@
+/* eifsig: the EIF signature section (DESIGN §4.2): a CBOR array of one map
+ * {"signing_certificate": PEM, "signature": COSE_Sign1} whose byte fields are
+ * arrays of small unsigned ints (serde_cbor's Vec<u8>); the COSE payload is
+ * {"register_index": 0, "register_value": PCR0 as an array of ints}. */
+#ifndef NK_EIFSIG_H
+#define NK_EIFSIG_H
+
+#include <stddef.h>
+#include <openssl/evp.h>
+#include "err.h"
+#include "pcr.h"
+
+/* Check the section against the computed PCR0: *pcr8 = ext(SHA384(cert DER));
+ * *ok = signature valid with the certificate's key and payload == PCR0.
+ * A section that does not parse is NK_DATA. */
+int eifsig_verify(const unsigned char *sec, size_t len, const unsigned char pcr0[PCR_LEN],
+		  unsigned char pcr8[PCR_LEN], int *ok, struct nk_err *err);
+
+/* Build the section for pcr0, signed with key, carrying cert_pem verbatim. */
+int eifsig_build(const unsigned char *cert_pem, size_t cert_len, EVP_PKEY *key,
+		 const unsigned char pcr0[PCR_LEN], unsigned char **out, size_t *outlen,
+		 struct nk_err *err);
+
+#endif
