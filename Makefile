@@ -20,7 +20,8 @@ OPT        ?= -O2 -g
 CFLAGS     ?=
 HARDEN     := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 HARDEN_LD  := -pie -Wl,-z,relro,-z,now
-WARN       := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wno-unused-parameter
+WARN       := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wno-unused-parameter \
+              -Wno-format-truncation  # messages are cut to fit, on purpose
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -pthread -Ilib \
               -DNK_VERSION='"$(VERSION)"' $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 ALL_LDFLAGS := $(HARDEN_LD) -pthread $(LDFLAGS)
