@@ -69,8 +69,8 @@ bin/%: cmd/%/main.o $(LIB)
 	@mkdir -p bin
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
-# LD_PRELOAD-able and fuzz objects are built elsewhere; everything here is plain.
-man/%.1: cmd/%/%.1.scd man/exit-codes.scd
+.SECONDEXPANSION:
+man/%.1: cmd/$$*/$$*.1.scd man/exit-codes.scd
 	$(call say,SCDOC,$@)sed -e '/^%EXIT_CODES%$$/{r man/exit-codes.scd' -e 'd;}' $< | scdoc > $@
 
 tests/unit/test_%: tests/unit/test_%.o $(LIB)

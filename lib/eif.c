@@ -1,0 +1,445 @@
+#include "eif.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#include "eifsig.h"
+#include "io.h"
+
+static const char *const section_names[] = {
+	"invalid", "kernel", "cmdline", "ramdisk", "signature", "metadata",
+};
+
+const char *eif_section_name(unsigned type)
+{
+	return type < sizeof section_names / sizeof *section_names ? section_names[type] : "unknown";
+}
+
+static uint16_t get16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+	return (uint64_t)get32(p) << 32 | get32(p + 4);
+}
+
+static void put16(unsigned char *p, uint16_t v)
+{
+	p[0] = (unsigned char)(v >> 8);
+	p[1] = (unsigned char)v;
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	for (int i = 3; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+	put32(p, (uint32_t)(v >> 32));
+	put32(p + 4, (uint32_t)v);
+}
+
+/* Field offsets of the 548-byte header (DESIGN §4.1). */
+enum {
+	H_VERSION = 4, H_FLAGS = 6, H_MEM = 8, H_CPUS = 16, H_RESERVED = 24, H_NSEC = 26,
+	H_OFFSETS = 28, H_SIZES = H_OFFSETS + 8 * EIF_MAX_SECTIONS, H_UNUSED = H_SIZES + 8 * EIF_MAX_SECTIONS,
+	H_CRC = H_UNUSED + 4,
+};
+_Static_assert(H_CRC == EIF_CRC_OFFSET && H_CRC + 4 == EIF_HDR_SIZE, "EIF header layout");
+
+int eif_header_parse(const unsigned char b[EIF_HDR_SIZE], struct eif_header *h, struct nk_err *err)
+{
+	if (memcmp(b, EIF_MAGIC, 4) != 0)
+		return err_set(err, NK_DATA, "not an EIF (bad magic)");
+	memset(h, 0, sizeof *h);
+	h->version = get16(b + H_VERSION);
+	h->flags = get16(b + H_FLAGS);
+	h->default_mem = get64(b + H_MEM);
+	h->default_cpus = get64(b + H_CPUS);
+	h->reserved = get16(b + H_RESERVED);
+	h->num_sections = get16(b + H_NSEC);
+	for (int i = 0; i < EIF_MAX_SECTIONS; i++) {
+		h->section_offsets[i] = get64(b + H_OFFSETS + 8 * i);
+		h->section_sizes[i] = get64(b + H_SIZES + 8 * i);
+	}
+	h->unused = get32(b + H_UNUSED);
+	h->crc32 = get32(b + H_CRC);
+	/* Versions 0-3 share this header layout; anything newer is unknown to us. */
+	if (h->version > EIF_VERSION)
+		return err_set(err, NK_DATA, "unsupported EIF version %u", h->version);
+	if (h->num_sections > EIF_MAX_SECTIONS)
+		return err_set(err, NK_DATA, "too many sections (%u, at most %d)", h->num_sections,
+			       EIF_MAX_SECTIONS);
+	return NK_OK;
+}
+
+void eif_header_pack(const struct eif_header *h, unsigned char b[EIF_HDR_SIZE])
+{
+	memcpy(b, EIF_MAGIC, 4);
+	put16(b + H_VERSION, h->version);
+	put16(b + H_FLAGS, h->flags);
+	put64(b + H_MEM, h->default_mem);
+	put64(b + H_CPUS, h->default_cpus);
+	put16(b + H_RESERVED, h->reserved);
+	put16(b + H_NSEC, h->num_sections);
+	for (int i = 0; i < EIF_MAX_SECTIONS; i++) {
+		put64(b + H_OFFSETS + 8 * i, h->section_offsets[i]);
+		put64(b + H_SIZES + 8 * i, h->section_sizes[i]);
+	}
+	put32(b + H_UNUSED, h->unused);
+	put32(b + H_CRC, h->crc32);
+}
+
+void eif_section_header_parse(const unsigned char b[EIF_SECHDR_SIZE], struct eif_section_header *s)
+{
+	s->type = get16(b);
+	s->flags = get16(b + 2);
+	s->size = get64(b + 4);
+}
+
+void eif_section_header_pack(const struct eif_section_header *s, unsigned char b[EIF_SECHDR_SIZE])
+{
+	put16(b, s->type);
+	put16(b + 2, s->flags);
+	put64(b + 4, s->size);
+}
+
+/* --- The measuring pipeline ------------------------------------------------
+ * The reader fills a ring of chunks (and runs the CRC, which is cheap next to
+ * SHA-384); the "image" worker hashes every measured chunk (PCR0, and PCR1 as
+ * a snapshot), the "app" worker hashes the ramdisks after the first (PCR2).
+ * Memory stays at RING_SLOTS * CHUNK whatever the image size. */
+#define CHUNK (1u << 20)
+#define RING_SLOTS 8
+
+enum { TO_IMAGE = 1, TO_APP = 2, SNAP_BOOT = 4, END = 8 };
+
+struct slot {
+	unsigned char *buf;
+	size_t len;
+	unsigned what;
+};
+
+struct ring {
+	struct slot slot[RING_SLOTS];
+	uint64_t produced;           /* slots filled so far */
+	uint64_t consumed[2];        /* per worker: slots done */
+	pthread_mutex_t mu;
+	pthread_cond_t filled, freed;
+};
+
+struct worker {
+	struct ring *r;
+	int id;                     /* 0 image, 1 app */
+	EVP_MD_CTX *md, *boot;      /* boot: PCR1's stream, copied from md */
+	int snapped, failed;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct ring *r = w->r;
+	unsigned mine = w->id == 0 ? TO_IMAGE | SNAP_BOOT : TO_APP;
+
+	for (uint64_t seq = 0;; seq++) {
+		struct slot *s;
+
+		pthread_mutex_lock(&r->mu);
+		while (r->produced <= seq)
+			pthread_cond_wait(&r->filled, &r->mu);
+		pthread_mutex_unlock(&r->mu);
+		s = &r->slot[seq % RING_SLOTS];
+		if (s->what & END)
+			return NULL;
+		if ((s->what & mine & (TO_IMAGE | TO_APP)) && !EVP_DigestUpdate(w->md, s->buf, s->len))
+			w->failed = 1;
+		if ((s->what & mine & SNAP_BOOT) && !w->snapped) {
+			if (!EVP_MD_CTX_copy_ex(w->boot, w->md))
+				w->failed = 1;
+			w->snapped = 1;
+		}
+		pthread_mutex_lock(&r->mu);
+		r->consumed[w->id] = seq + 1;
+		pthread_cond_signal(&r->freed);
+		pthread_mutex_unlock(&r->mu);
+	}
+}
+
+/* Wait for a free slot (both workers past it) and return it. */
+static struct slot *ring_claim(struct ring *r)
+{
+	pthread_mutex_lock(&r->mu);
+	while (r->produced - (r->consumed[0] < r->consumed[1] ? r->consumed[0] : r->consumed[1]) >= RING_SLOTS)
+		pthread_cond_wait(&r->freed, &r->mu);
+	pthread_mutex_unlock(&r->mu);
+	return &r->slot[r->produced % RING_SLOTS];
+}
+
+static void ring_publish(struct ring *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->produced++;
+	pthread_cond_broadcast(&r->filled);
+	pthread_mutex_unlock(&r->mu);
+}
+
+struct reader {
+	int fd;
+	off_t size;                 /* -1 for streams */
+	const char *name;
+	uint64_t pos;
+	uLong crc;
+	struct ring *ring;
+	struct nk_err *err;
+};
+
+static int read_exact(struct reader *rd, void *buf, size_t n, size_t *got)
+{
+	if (io_read_full(rd->fd, buf, n, got) < 0)
+		return err_set(rd->err, NK_IO, "cannot read '%s':", rd->name);
+	rd->crc = crc32(rd->crc, buf, (uInt)*got);
+	rd->pos += *got;
+	return NK_OK;
+}
+
+/* Stream one measured section's data into the ring. */
+static int stream_section(struct reader *rd, uint64_t size, unsigned what, unsigned k, unsigned type)
+{
+	do {
+		struct slot *s = ring_claim(rd->ring);
+		size_t want = size < CHUNK ? (size_t)size : CHUNK, got;
+		int rc = read_exact(rd, s->buf, want, &got);
+
+		if (rc)
+			return rc;
+		if (got < want)
+			return err_set(rd->err, NK_DATA, "truncated section %u (%s)", k, eif_section_name(type));
+		size -= got;
+		s->len = got;
+		/* PCR1 is the image stream's state once the first ramdisk is in. */
+		s->what = what & ~(unsigned)(size ? SNAP_BOOT : 0);
+		ring_publish(rd->ring);
+	} while (size);
+	return NK_OK;
+}
+
+static int keep_section(struct reader *rd, uint64_t size, size_t cap, const char *what,
+			unsigned k, unsigned type, unsigned char **out, size_t *outlen)
+{
+	size_t got;
+	int rc;
+
+	if (*out)
+		return err_set(rd->err, NK_DATA, "more than one %s section", what);
+	if (size > cap)
+		return err_set(rd->err, NK_DATA, "%s section too large (%llu bytes, at most %zu)", what,
+			       (unsigned long long)size, cap);
+	*out = malloc((size_t)size + 1);
+	if (!*out)
+		return err_set(rd->err, NK_IO, "out of memory");
+	rc = read_exact(rd, *out, (size_t)size, &got);
+	if (rc)
+		return rc;
+	if (got < size)
+		return err_set(rd->err, NK_DATA, "truncated section %u (%s)", k, eif_section_name(type));
+	(*out)[size] = '\0';
+	*outlen = (size_t)size;
+	return NK_OK;
+}
+
+static int scan_sections(struct reader *rd, struct eif_measurement *m, unsigned flags)
+{
+	unsigned kernels = 0, cmdlines = 0, k;
+	int rc;
+
+	for (k = 0;; k++) {
+		unsigned char b[EIF_SECHDR_SIZE];
+		struct eif_section_header sh;
+		uint64_t at = rd->pos;
+		unsigned what;
+		size_t got;
+
+		rc = read_exact(rd, b, sizeof b, &got);
+		if (rc)
+			return rc;
+		if (got == 0)
+			break;
+		if (got < sizeof b)
+			return err_set(rd->err, NK_DATA, "truncated section header at offset %llu",
+				       (unsigned long long)at);
+		if (k >= EIF_MAX_SECTIONS)
+			return err_set(rd->err, NK_DATA, "too many sections (%u, at most %d)", k + 1,
+				       EIF_MAX_SECTIONS);
+		eif_section_header_parse(b, &sh);
+		if (sh.type == EIF_SEC_INVALID || sh.type > EIF_SEC_METADATA)
+			return err_set(rd->err, NK_DATA, "unknown section type %u (section %u at offset %llu)",
+				       sh.type, k, (unsigned long long)at);
+		if (rd->size >= 0 && sh.size > (uint64_t)rd->size - rd->pos)
+			return err_set(rd->err, NK_DATA, "section %u (%s) runs past the end of the file", k,
+				       eif_section_name(sh.type));
+		if (k < m->hdr.num_sections && m->hdr.section_offsets[k] != at)
+			return err_set(rd->err, NK_DATA,
+				       "section %u is at offset %llu in the file but the header says %llu", k,
+				       (unsigned long long)at, (unsigned long long)m->hdr.section_offsets[k]);
+		if (k < m->hdr.num_sections && m->hdr.section_sizes[k] != sh.size)
+			return err_set(rd->err, NK_DATA, "section %u has %llu bytes but the header says %llu", k,
+				       (unsigned long long)sh.size, (unsigned long long)m->hdr.section_sizes[k]);
+
+		switch (sh.type) {
+		case EIF_SEC_KERNEL:
+		case EIF_SEC_CMDLINE:
+			if ((sh.type == EIF_SEC_KERNEL ? kernels++ : cmdlines++) > 0)
+				return err_set(rd->err, NK_DATA, "more than one %s section",
+					       eif_section_name(sh.type));
+			rc = stream_section(rd, sh.size, TO_IMAGE, k, sh.type);
+			break;
+		case EIF_SEC_RAMDISK:
+			what = m->nramdisks == 0 ? TO_IMAGE | SNAP_BOOT : TO_IMAGE | TO_APP;
+			m->nramdisks++;
+			rc = stream_section(rd, sh.size, what, k, sh.type);
+			break;
+		case EIF_SEC_METADATA:
+			rc = keep_section(rd, sh.size, EIF_MAX_METADATA, "metadata", k, sh.type,
+					  &m->metadata, &m->metadata_len);
+			break;
+		case EIF_SEC_SIGNATURE:
+			rc = keep_section(rd, sh.size, EIF_MAX_SIGNATURE, "signature", k, sh.type,
+					  &m->signature, &m->signature_len);
+			break;
+		}
+		if (rc)
+			return rc;
+	}
+	m->nsections = k;
+	if (k != m->hdr.num_sections)
+		return err_set(rd->err, NK_DATA, "header lists %u sections, file has %u",
+			       m->hdr.num_sections, k);
+	if (!kernels)
+		return err_set(rd->err, NK_DATA, "no kernel section");
+	m->crc_computed = (uint32_t)rd->crc;
+	m->crc_ok = m->crc_computed == m->hdr.crc32;
+	if (!m->crc_ok && !(flags & (EIF_NO_CRC_CHECK | EIF_CRC_SOFT)))
+		return err_set(rd->err, NK_DATA, "CRC mismatch (header 0x%08x, computed 0x%08x)",
+			       m->hdr.crc32, m->crc_computed);
+	return NK_OK;
+}
+
+static int finish_pcrs(struct worker w[2], struct eif_measurement *m, struct nk_err *err)
+{
+	unsigned char d[PCR_LEN];
+	unsigned len;
+
+	if (w[0].failed || w[1].failed)
+		return err_set(err, NK_IO, "SHA-384 failed");
+	/* Without a ramdisk the boot stream is the whole image stream. */
+	if (!w[0].snapped && !EVP_MD_CTX_copy_ex(w[0].boot, w[0].md))
+		return err_set(err, NK_IO, "SHA-384 failed");
+	if (!EVP_DigestFinal_ex(w[0].md, d, &len) || pcr_ext(d, m->pcr0) ||
+	    !EVP_DigestFinal_ex(w[0].boot, d, &len) || pcr_ext(d, m->pcr1) ||
+	    !EVP_DigestFinal_ex(w[1].md, d, &len) || pcr_ext(d, m->pcr2))
+		return err_set(err, NK_IO, "SHA-384 failed");
+	return NK_OK;
+}
+
+int eif_measure(int fd, off_t size, const char *name, unsigned flags,
+		struct eif_measurement *m, struct nk_err *err)
+{
+	struct ring ring = { .mu = PTHREAD_MUTEX_INITIALIZER,
+			     .filled = PTHREAD_COND_INITIALIZER, .freed = PTHREAD_COND_INITIALIZER };
+	struct reader rd = { .fd = fd, .size = size, .name = name, .ring = &ring, .err = err };
+	struct worker w[2] = { { .r = &ring, .id = 0 }, { .r = &ring, .id = 1 } };
+	unsigned char hb[EIF_HDR_SIZE];
+	pthread_t th[2];
+	int started = 0, rc;
+	size_t got;
+
+	memset(m, 0, sizeof *m);
+	rd.crc = crc32(0L, Z_NULL, 0);
+	rc = read_exact(&rd, hb, sizeof hb, &got);
+	if (rc)
+		return rc;
+	if (got >= 4 && memcmp(hb, EIF_MAGIC, 4) != 0)
+		return err_set(err, NK_DATA, "not an EIF (bad magic)");
+	if (got < sizeof hb)
+		return err_set(err, NK_DATA, "truncated header (%zu of %d bytes)", got, EIF_HDR_SIZE);
+	rc = eif_header_parse(hb, &m->hdr, err);
+	if (rc)
+		return rc;
+	/* The CRC covers the header up to, not including, its own field. */
+	rd.crc = crc32(crc32(0L, Z_NULL, 0), hb, EIF_CRC_OFFSET);
+
+	for (int i = 0; i < RING_SLOTS; i++)
+		if (!(ring.slot[i].buf = malloc(CHUNK))) {
+			rc = err_set(err, NK_IO, "out of memory");
+			goto out;
+		}
+	for (int i = 0; i < 2; i++) {
+		w[i].md = EVP_MD_CTX_new();
+		w[i].boot = EVP_MD_CTX_new();
+		if (!w[i].md || !w[i].boot || !EVP_DigestInit_ex(w[i].md, EVP_sha384(), NULL)) {
+			rc = err_set(err, NK_IO, "out of memory");
+			goto out;
+		}
+	}
+	for (; started < 2; started++)
+		if (pthread_create(&th[started], NULL, worker_main, &w[started]) != 0) {
+			rc = err_set(err, NK_IO, "cannot start a hashing thread");
+			goto out;
+		}
+
+	rc = scan_sections(&rd, m, flags);
+	m->total_size = rd.pos;
+out:
+	if (started) {
+		/* The END slot stops the workers, also on errors. */
+		struct slot *s = ring_claim(&ring);
+
+		s->len = 0;
+		s->what = END;
+		ring_publish(&ring);
+		for (int i = 0; i < started; i++)
+			pthread_join(th[i], NULL);
+	}
+	if (!rc)
+		rc = finish_pcrs(w, m, err);
+	if (!rc && m->signature) {
+		m->is_signed = 1;
+		rc = eifsig_verify(m->signature, m->signature_len, m->pcr0, m->pcr8, &m->signature_ok, err);
+	}
+	for (int i = 0; i < 2; i++) {
+		EVP_MD_CTX_free(w[i].md);
+		EVP_MD_CTX_free(w[i].boot);
+	}
+	for (int i = 0; i < RING_SLOTS; i++)
+		free(ring.slot[i].buf);
+	pthread_mutex_destroy(&ring.mu);
+	pthread_cond_destroy(&ring.filled);
+	pthread_cond_destroy(&ring.freed);
+	if (rc)
+		eif_measurement_free(m);
+	return rc;
+}
+
+void eif_measurement_free(struct eif_measurement *m)
+{
+	if (!m)
+		return;
+	free(m->metadata);
+	free(m->signature);
+	m->metadata = m->signature = NULL;
+	m->metadata_len = m->signature_len = 0;
+}

@@ -1,0 +1,156 @@
+#include "meas.h"
+
+#include <string.h>
+
+#include "enc.h"
+#include "jsonx.h"
+
+void meas_set(struct meas *m, unsigned index, const unsigned char v[PCR_LEN])
+{
+	memcpy(m->pcr[index], v, PCR_LEN);
+	m->have[index] = 1;
+}
+
+void meas_add_eif(struct meas *m, const struct eif_measurement *e)
+{
+	meas_set(m, 0, e->pcr0);
+	meas_set(m, 1, e->pcr1);
+	meas_set(m, 2, e->pcr2);
+	if (e->is_signed)
+		meas_set(m, 8, e->pcr8);
+}
+
+unsigned meas_count(const struct meas *m)
+{
+	unsigned n = m->have_input ? 1 : 0;
+
+	for (unsigned i = 0; i < PCR_COUNT; i++)
+		n += m->have[i];
+	return n;
+}
+
+static json_t *hexstr(const unsigned char v[PCR_LEN])
+{
+	char hex[PCR_HEX_LEN + 1];
+
+	enc_hex(v, PCR_LEN, hex);
+	return json_string(hex);
+}
+
+json_t *meas_map(const struct meas *m)
+{
+	json_t *o = json_object();
+	char key[8];
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "HashAlgorithm", json_string(MEAS_HASH_ALGORITHM));
+	for (unsigned i = 0; i < PCR_COUNT; i++)
+		if (m->have[i]) {
+			snprintf(key, sizeof key, "PCR%u", i);
+			json_object_set_new(o, key, hexstr(m->pcr[i]));
+		}
+	if (m->have_input)
+		json_object_set_new(o, "PCR", hexstr(m->input));
+	return o;
+}
+
+int meas_print(const struct meas *m, enum meas_format fmt, FILE *f, struct nk_err *err)
+{
+	char hex[PCR_HEX_LEN + 1];
+	json_t *o;
+	int rc;
+
+	switch (fmt) {
+	case MEAS_JSON:
+		o = json_pack("{s:o}", "Measurements", meas_map(m));
+		if (!o)
+			return err_set(err, NK_IO, "out of memory");
+		rc = jsonx_print(o, f, err);
+		json_decref(o);
+		return rc;
+	case MEAS_ENV:
+		for (unsigned i = 0; i < PCR_COUNT; i++)
+			if (m->have[i]) {
+				enc_hex(m->pcr[i], PCR_LEN, hex);
+				fprintf(f, "PCR%u=%s\n", i, hex);
+			}
+		if (m->have_input) {
+			enc_hex(m->input, PCR_LEN, hex);
+			fprintf(f, "PCR=%s\n", hex);
+		}
+		return NK_OK;
+	case MEAS_HEX:
+		if (meas_count(m) != 1)
+			return err_set(err, NK_USAGE, "--format hex prints one value, but %u were computed",
+				       meas_count(m));
+		for (unsigned i = 0; i < PCR_COUNT; i++)
+			if (m->have[i])
+				enc_hex(m->pcr[i], PCR_LEN, hex);
+		if (m->have_input)
+			enc_hex(m->input, PCR_LEN, hex);
+		fprintf(f, "%s\n", hex);
+		return NK_OK;
+	}
+	return err_set(err, NK_USAGE, "unknown format");
+}
+
+/* describe-eif flattens CustomMetadata's keys into Metadata (serde flatten). */
+static int describe_metadata(json_t *out, const struct eif_measurement *e, struct nk_err *err)
+{
+	static const char *const build_keys[] = {
+		"BuildTime", "BuildTool", "BuildToolVersion", "OperatingSystem", "KernelVersion",
+	};
+	json_t *md, *bm, *meta, *custom, *v;
+	const char *key;
+	int rc;
+
+	rc = jsonx_parse(e->metadata, e->metadata_len, "metadata", &md, err);
+	if (rc)
+		return err_set(err, NK_DATA, "metadata is not valid JSON: %s",
+			       strstr(err->msg, ": ") ? strstr(err->msg, ": ") + 2 : err->msg);
+	if (!json_is_object(md)) {
+		json_decref(md);
+		return err_set(err, NK_DATA, "metadata is not a JSON object");
+	}
+	if ((v = json_object_get(md, "ImageName")))
+		json_object_set(out, "ImageName", v);
+	if ((v = json_object_get(md, "ImageVersion")))
+		json_object_set(out, "ImageVersion", v);
+	meta = json_object();
+	bm = json_object_get(md, "BuildMetadata");
+	for (size_t i = 0; i < sizeof build_keys / sizeof *build_keys; i++)
+		if (json_is_object(bm) && (v = json_object_get(bm, build_keys[i])))
+			json_object_set(meta, build_keys[i], v);
+	json_object_set(meta, "DockerInfo", (v = json_object_get(md, "DockerInfo")) ? v : json_null());
+	custom = json_object_get(md, "CustomMetadata");
+	if (json_is_object(custom))
+		json_object_foreach(custom, key, v)
+			json_object_set(meta, key, v);
+	json_object_set_new(out, "Metadata", meta);
+	json_decref(md);
+	return NK_OK;
+}
+
+int meas_describe(const struct meas *m, const struct eif_measurement *e, json_t **out, struct nk_err *err)
+{
+	json_t *o = json_object();
+	int rc = NK_OK;
+
+	if (!o)
+		return err_set(err, NK_IO, "out of memory");
+	json_object_set_new(o, "EifVersion", json_integer(e->hdr.version));
+	json_object_set_new(o, "Measurements", meas_map(m));
+	json_object_set_new(o, "IsSigned", json_boolean(e->is_signed));
+	json_object_set_new(o, "CheckCRC", json_boolean(e->crc_ok));
+	if (e->is_signed)
+		json_object_set_new(o, "SignatureCheck", json_boolean(e->signature_ok));
+	if (e->metadata)
+		rc = describe_metadata(o, e, err);
+	if (rc) {
+		json_decref(o);
+		return rc;
+	}
+	*out = o;
+	return NK_OK;
+}
