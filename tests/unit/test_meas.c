@@ -1,0 +1,118 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "jsonx.h"
+#include "meas.h"
+
+static char *print(const struct meas *m, enum meas_format f, int *rc)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *fp = open_memstream(&buf, &n);
+
+	*rc = meas_print(m, f, fp, NULL);
+	fclose(fp);
+	return buf;
+}
+
+static struct meas two(void)
+{
+	struct meas m = { 0 };
+	unsigned char a[PCR_LEN], b[PCR_LEN];
+
+	memset(a, 0xab, sizeof a);
+	memset(b, 0x01, sizeof b);
+	meas_set(&m, 16, b);
+	meas_set(&m, 3, a);
+	return m;
+}
+
+static void json_layout_and_order(void **state)
+{
+	struct meas m = two();
+	int rc;
+	char *out = print(&m, MEAS_JSON, &rc);
+	const char *want =
+		"{\n  \"Measurements\": {\n    \"HashAlgorithm\": \"Sha384 { ... }\",\n"
+		"    \"PCR3\": \"abababababababababababababababababababababababababababababababababababababababababababababababab\",\n"
+		"    \"PCR16\": \"010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101\"\n"
+		"  }\n}\n";
+
+	assert_int_equal(rc, NK_OK);
+	assert_string_equal(out, want);
+	free(out);
+}
+
+static void env_and_hex(void **state)
+{
+	struct meas m = two();
+	int rc;
+	char *out = print(&m, MEAS_ENV, &rc);
+
+	assert_int_equal(rc, NK_OK);
+	assert_non_null(strstr(out, "PCR3=abab"));
+	assert_true(strstr(out, "PCR3=") < strstr(out, "PCR16="));
+	free(out);
+	out = print(&m, MEAS_HEX, &rc);
+	assert_int_equal(rc, NK_USAGE);
+	free(out);
+	m.have[16] = 0;
+	out = print(&m, MEAS_HEX, &rc);
+	assert_int_equal(rc, NK_OK);
+	assert_int_equal(strlen(out), PCR_HEX_LEN + 1);
+	free(out);
+}
+
+static void describe_flattens_custom_metadata(void **state)
+{
+	static const char md[] = "{\"ImageName\":\"app\",\"ImageVersion\":\"2\",\"BuildMetadata\":"
+		"{\"BuildTime\":\"t\",\"BuildTool\":\"b\",\"BuildToolVersion\":\"v\",\"OperatingSystem\":\"o\","
+		"\"KernelVersion\":\"k\"},\"DockerInfo\":null,\"CustomMetadata\":{\"team\":\"x\",\"n\":1}}";
+	struct eif_measurement e = { 0 };
+	struct meas m = { 0 };
+	json_t *d, *meta;
+
+	e.hdr.version = 4;
+	e.crc_ok = 1;
+	e.metadata = (unsigned char *)md;
+	e.metadata_len = strlen(md);
+	assert_int_equal(meas_describe(&m, &e, &d, NULL), NK_OK);
+	assert_string_equal(json_string_value(json_object_get(d, "ImageName")), "app");
+	assert_true(json_is_true(json_object_get(d, "CheckCRC")));
+	assert_null(json_object_get(d, "SignatureCheck"));
+	meta = json_object_get(d, "Metadata");
+	assert_string_equal(json_string_value(json_object_get(meta, "team")), "x");
+	assert_string_equal(json_string_value(json_object_get(meta, "KernelVersion")), "k");
+	assert_true(json_is_null(json_object_get(meta, "DockerInfo")));
+	json_decref(d);
+}
+
+static void describe_rejects_bad_metadata(void **state)
+{
+	struct eif_measurement e = { 0 };
+	struct meas m = { 0 };
+	struct nk_err err;
+	json_t *d;
+
+	e.metadata = (unsigned char *)"{not json";
+	e.metadata_len = 9;
+	assert_int_equal(meas_describe(&m, &e, &d, &err), NK_DATA);
+	assert_non_null(strstr(err.msg, "metadata is not valid JSON"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(json_layout_and_order),
+		cmocka_unit_test(env_and_hex),
+		cmocka_unit_test(describe_flattens_custom_metadata),
+		cmocka_unit_test(describe_rejects_bad_metadata),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
