@@ -104,8 +104,10 @@ deps-check:
 	@scripts/deps.sh --check || scripts/deps.sh
 
 check: deps-check
-	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(FUZZ_RUN)
+	@$(MAKE) --no-print-directory check-build
 	@scripts/run-tests.sh
+
+check-build: all $(UNIT_BIN) $(FUZZ_RUN)
 
 demo: deps-check
 	@$(MAKE) --no-print-directory all
@@ -144,7 +146,7 @@ help:
 	@echo 'targets: all deps check demo install uninstall fuzz bench completions clean'
 	@echo 'variables: PREFIX DESTDIR V=1 SANITIZE=address,undefined FUZZ_SECONDS'
 
-.PHONY: all deps deps-check check demo bench fuzz install uninstall completions clean help FORCE
+.PHONY: all deps deps-check check check-build demo bench fuzz install uninstall completions clean help FORCE
 .SECONDARY:
 
 -include $(wildcard lib/*.d cmd/*/*.d tests/unit/*.d tests/fuzz/*.d)
