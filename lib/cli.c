@@ -102,16 +102,18 @@ static void print_version(const struct cli_tool *t)
 }
 
 /* Machine-readable option table for scripts/gen-completions.sh:
- * "opt<TAB>long<TAB>short<TAB>argname<TAB>completion<TAB>help" and one
+ * "opt<TAB>long<TAB>short<TAB>argname[...]<TAB>completion<TAB>help" and one
  * "operands<TAB>completion" line. */
 static void print_completion(const struct cli_tool *t)
 {
 	const struct cli_opt *lists[] = { t->opts, common_opts };
 
+	/* A repeatable option's argument name ends in "...". */
 	for (size_t l = 0; l < 2; l++)
 		for (const struct cli_opt *o = lists[l]; o && o->name; o++)
-			printf("opt\t%s\t%c\t%s\t%s\t%s\n", o->name, o->short_name ? o->short_name : '-',
-			       o->arg ? o->arg : "-", o->complete ? o->complete : "-", o->help);
+			printf("opt\t%s\t%c\t%s%s\t%s\t%s\n", o->name, o->short_name ? o->short_name : '-',
+			       o->arg ? o->arg : "-", o->type == CLI_LIST ? "..." : "",
+			       o->complete ? o->complete : "-", o->help);
 	printf("operands\t%s\n", t->operands ? t->operands : "-");
 }
 
