@@ -283,8 +283,11 @@ zsh_desc() {
 		zsh -n "$f" || { echo "zsh -n $f failed"; return 1; }
 		specs=$(zsh_specs "$f") || { echo "$specs"; return 1; }
 		while IFS=$'\t' read -r name short arg hint help; do
-			line=$(grep -E -- "^(\\([^)]*\\))?--$name=?\\[" <<<"$specs") ||
+			line=$(grep -E -- "^(\\*|\\([^)]*\\))?--$name=?\\[" <<<"$specs") ||
 				{ echo "_$t: no spec for --$name in:"; echo "$specs"; return 1; }
+			# A repeatable option (argument name ending in ...) is offered again: '*'.
+			if [[ $arg == *... ]]; then [[ $line == '*'* ]]; else [[ $line != '*'* ]]; fi ||
+				{ echo "_$t: --$name: repeatable is '$arg' but the spec is $line"; return 1; }
 			# The description, unescaped, is the help text.
 			[ "$(zsh_desc <<<"$line")" = "$help" ] ||
 				{ echo "_$t: --$name: description differs from '$help': $line"; return 1; }
@@ -295,7 +298,7 @@ zsh_desc() {
 			*) [[ $line == *":(${hint//|/ })" ]] ;;
 			esac || { echo "_$t: --$name: wrong action for hint '$hint': $line"; return 1; }
 			if [ "$short" != - ]; then
-				grep -qE -- "^\\([^)]*\\)-$short\\+?\\[" <<<"$specs" ||
+				grep -qE -- "^(\\*|\\([^)]*\\))-$short\\+?\\[" <<<"$specs" ||
 					{ echo "_$t: no spec for -$short"; return 1; }
 			fi
 		done < <(opts_of "$t")
