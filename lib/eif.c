@@ -1,13 +1,12 @@
 #include "eif.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 #include <zlib.h>
 
+#include "eifhash.h"
 #include "eifsig.h"
 #include "io.h"
 
@@ -118,92 +117,15 @@ void eif_section_header_pack(const struct eif_section_header *s, unsigned char b
 	put64(b + 4, s->size);
 }
 
-/* --- The measuring pipeline ------------------------------------------------
- * The reader fills a ring of chunks (and runs the CRC, which is cheap next to
- * SHA-384); the "image" worker hashes every measured chunk (PCR0, and PCR1 as
- * a snapshot), the "app" worker hashes the ramdisks after the first (PCR2).
- * Memory stays at RING_SLOTS * CHUNK whatever the image size. */
-#define CHUNK (1u << 20)
-#define RING_SLOTS 8
-
-enum { TO_IMAGE = 1, TO_APP = 2, SNAP_BOOT = 4, END = 8 };
-
-struct slot {
-	unsigned char *buf;
-	size_t len;
-	unsigned what;
-};
-
-struct ring {
-	struct slot slot[RING_SLOTS];
-	uint64_t produced;           /* slots filled so far */
-	uint64_t consumed[2];        /* per worker: slots done */
-	pthread_mutex_t mu;
-	pthread_cond_t filled, freed;
-};
-
-struct worker {
-	struct ring *r;
-	int id;                     /* 0 image, 1 app */
-	EVP_MD_CTX *md, *boot;      /* boot: PCR1's stream, copied from md */
-	int snapped, failed;
-};
-
-static void *worker_main(void *arg)
-{
-	struct worker *w = arg;
-	struct ring *r = w->r;
-	unsigned mine = w->id == 0 ? TO_IMAGE | SNAP_BOOT : TO_APP;
-
-	for (uint64_t seq = 0;; seq++) {
-		struct slot *s;
-
-		pthread_mutex_lock(&r->mu);
-		while (r->produced <= seq)
-			pthread_cond_wait(&r->filled, &r->mu);
-		pthread_mutex_unlock(&r->mu);
-		s = &r->slot[seq % RING_SLOTS];
-		if (s->what & END)
-			return NULL;
-		if ((s->what & mine & (TO_IMAGE | TO_APP)) && !EVP_DigestUpdate(w->md, s->buf, s->len))
-			w->failed = 1;
-		if ((s->what & mine & SNAP_BOOT) && !w->snapped) {
-			if (!EVP_MD_CTX_copy_ex(w->boot, w->md))
-				w->failed = 1;
-			w->snapped = 1;
-		}
-		pthread_mutex_lock(&r->mu);
-		r->consumed[w->id] = seq + 1;
-		pthread_cond_signal(&r->freed);
-		pthread_mutex_unlock(&r->mu);
-	}
-}
-
-/* Wait for a free slot (both workers past it) and return it. */
-static struct slot *ring_claim(struct ring *r)
-{
-	pthread_mutex_lock(&r->mu);
-	while (r->produced - (r->consumed[0] < r->consumed[1] ? r->consumed[0] : r->consumed[1]) >= RING_SLOTS)
-		pthread_cond_wait(&r->freed, &r->mu);
-	pthread_mutex_unlock(&r->mu);
-	return &r->slot[r->produced % RING_SLOTS];
-}
-
-static void ring_publish(struct ring *r)
-{
-	pthread_mutex_lock(&r->mu);
-	r->produced++;
-	pthread_cond_broadcast(&r->filled);
-	pthread_mutex_unlock(&r->mu);
-}
-
+/* One pass over the image: the reader runs the CRC (cheap next to SHA-384)
+ * and hands the measured sections to the hashing threads of eifhash. */
 struct reader {
 	int fd;
 	off_t size;                 /* -1 for streams */
 	const char *name;
 	uint64_t pos;
 	uLong crc;
-	struct ring *ring;
+	struct eifhash *hash;
 	struct nk_err *err;
 };
 
@@ -216,24 +138,21 @@ static int read_exact(struct reader *rd, void *buf, size_t n, size_t *got)
 	return NK_OK;
 }
 
-/* Stream one measured section's data into the ring. */
-static int stream_section(struct reader *rd, uint64_t size, unsigned what, unsigned k, unsigned type)
+/* Stream one measured section's data to the hashing threads. */
+static int stream_section(struct reader *rd, uint64_t size, enum eifhash_part part, unsigned k, unsigned type)
 {
-	do {
-		struct slot *s = ring_claim(rd->ring);
-		size_t want = size < CHUNK ? (size_t)size : CHUNK, got;
-		int rc = read_exact(rd, s->buf, want, &got);
+	while (size) {
+		unsigned char *buf = eifhash_buffer(rd->hash);
+		size_t want = size < EIFHASH_CHUNK ? (size_t)size : EIFHASH_CHUNK, got;
+		int rc = read_exact(rd, buf, want, &got);
 
 		if (rc)
 			return rc;
 		if (got < want)
 			return err_set(rd->err, NK_DATA, "truncated section %u (%s)", k, eif_section_name(type));
+		eifhash_submit(rd->hash, buf, got, part);
 		size -= got;
-		s->len = got;
-		/* PCR1 is the image stream's state once the first ramdisk is in. */
-		s->what = what & ~(unsigned)(size ? SNAP_BOOT : 0);
-		ring_publish(rd->ring);
-	} while (size);
+	}
 	return NK_OK;
 }
 
@@ -270,7 +189,6 @@ static int scan_sections(struct reader *rd, struct eif_measurement *m, unsigned 
 		unsigned char b[EIF_SECHDR_SIZE];
 		struct eif_section_header sh;
 		uint64_t at = rd->pos;
-		unsigned what;
 		size_t got;
 
 		rc = read_exact(rd, b, sizeof b, &got);
@@ -305,12 +223,12 @@ static int scan_sections(struct reader *rd, struct eif_measurement *m, unsigned 
 			if ((sh.type == EIF_SEC_KERNEL ? kernels++ : cmdlines++) > 0)
 				return err_set(rd->err, NK_DATA, "more than one %s section",
 					       eif_section_name(sh.type));
-			rc = stream_section(rd, sh.size, TO_IMAGE, k, sh.type);
+			rc = stream_section(rd, sh.size, EIFHASH_BOOT, k, sh.type);
 			break;
 		case EIF_SEC_RAMDISK:
-			what = m->nramdisks == 0 ? TO_IMAGE | SNAP_BOOT : TO_IMAGE | TO_APP;
-			m->nramdisks++;
-			rc = stream_section(rd, sh.size, what, k, sh.type);
+			rc = stream_section(rd, sh.size, m->nramdisks ? EIFHASH_APP : EIFHASH_RAMDISK0, k, sh.type);
+			if (!rc && m->nramdisks++ == 0)
+				eifhash_end_boot(rd->hash);
 			break;
 		case EIF_SEC_METADATA:
 			rc = keep_section(rd, sh.size, EIF_MAX_METADATA, "metadata", k, sh.type,
@@ -338,34 +256,13 @@ static int scan_sections(struct reader *rd, struct eif_measurement *m, unsigned 
 	return NK_OK;
 }
 
-static int finish_pcrs(struct worker w[2], struct eif_measurement *m, struct nk_err *err)
-{
-	unsigned char d[PCR_LEN];
-	unsigned len;
-
-	if (w[0].failed || w[1].failed)
-		return err_set(err, NK_IO, "SHA-384 failed");
-	/* Without a ramdisk the boot stream is the whole image stream. */
-	if (!w[0].snapped && !EVP_MD_CTX_copy_ex(w[0].boot, w[0].md))
-		return err_set(err, NK_IO, "SHA-384 failed");
-	if (!EVP_DigestFinal_ex(w[0].md, d, &len) || pcr_ext(d, m->pcr0) ||
-	    !EVP_DigestFinal_ex(w[0].boot, d, &len) || pcr_ext(d, m->pcr1) ||
-	    !EVP_DigestFinal_ex(w[1].md, d, &len) || pcr_ext(d, m->pcr2))
-		return err_set(err, NK_IO, "SHA-384 failed");
-	return NK_OK;
-}
-
 int eif_measure(int fd, off_t size, const char *name, unsigned flags,
 		struct eif_measurement *m, struct nk_err *err)
 {
-	struct ring ring = { .mu = PTHREAD_MUTEX_INITIALIZER,
-			     .filled = PTHREAD_COND_INITIALIZER, .freed = PTHREAD_COND_INITIALIZER };
-	struct reader rd = { .fd = fd, .size = size, .name = name, .ring = &ring, .err = err };
-	struct worker w[2] = { { .r = &ring, .id = 0 }, { .r = &ring, .id = 1 } };
+	struct reader rd = { .fd = fd, .size = size, .name = name, .err = err };
 	unsigned char hb[EIF_HDR_SIZE];
-	pthread_t th[2];
-	int started = 0, rc;
 	size_t got;
+	int rc;
 
 	memset(m, 0, sizeof *m);
 	rd.crc = crc32(0L, Z_NULL, 0);
@@ -382,53 +279,17 @@ int eif_measure(int fd, off_t size, const char *name, unsigned flags,
 	/* The CRC covers the header up to, not including, its own field. */
 	rd.crc = crc32(crc32(0L, Z_NULL, 0), hb, EIF_CRC_OFFSET);
 
-	for (int i = 0; i < RING_SLOTS; i++)
-		if (!(ring.slot[i].buf = malloc(CHUNK))) {
-			rc = err_set(err, NK_IO, "out of memory");
-			goto out;
-		}
-	for (int i = 0; i < 2; i++) {
-		w[i].md = EVP_MD_CTX_new();
-		w[i].boot = EVP_MD_CTX_new();
-		if (!w[i].md || !w[i].boot || !EVP_DigestInit_ex(w[i].md, EVP_sha384(), NULL)) {
-			rc = err_set(err, NK_IO, "out of memory");
-			goto out;
-		}
-	}
-	for (; started < 2; started++)
-		if (pthread_create(&th[started], NULL, worker_main, &w[started]) != 0) {
-			rc = err_set(err, NK_IO, "cannot start a hashing thread");
-			goto out;
-		}
-
-	rc = scan_sections(&rd, m, flags);
-	m->total_size = rd.pos;
-out:
-	if (started) {
-		/* The END slot stops the workers, also on errors. */
-		struct slot *s = ring_claim(&ring);
-
-		s->len = 0;
-		s->what = END;
-		ring_publish(&ring);
-		for (int i = 0; i < started; i++)
-			pthread_join(th[i], NULL);
-	}
+	rc = eifhash_start(&rd.hash, err);
 	if (!rc)
-		rc = finish_pcrs(w, m, err);
+		rc = scan_sections(&rd, m, flags);
+	m->total_size = rd.pos;
+	if (!rc)
+		rc = eifhash_finish(rd.hash, m->pcr0, m->pcr1, m->pcr2, err);
+	eifhash_free(rd.hash);
 	if (!rc && m->signature) {
 		m->is_signed = 1;
 		rc = eifsig_verify(m->signature, m->signature_len, m->pcr0, m->pcr8, &m->signature_ok, err);
 	}
-	for (int i = 0; i < 2; i++) {
-		EVP_MD_CTX_free(w[i].md);
-		EVP_MD_CTX_free(w[i].boot);
-	}
-	for (int i = 0; i < RING_SLOTS; i++)
-		free(ring.slot[i].buf);
-	pthread_mutex_destroy(&ring.mu);
-	pthread_cond_destroy(&ring.filled);
-	pthread_cond_destroy(&ring.freed);
 	if (rc)
 		eif_measurement_free(m);
 	return rc;

@@ -1,7 +1,6 @@
 #include "eifbuild.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +10,7 @@
 #include <openssl/x509.h>
 #include <zlib.h>
 
+#include "eifhash.h"
 #include "eifsig.h"
 #include "io.h"
 #include "jsonx.h"
@@ -253,99 +253,16 @@ void eifbuild_signer_free(struct eifbuild_signer *s)
 }
 
 /* --- Writer -------------------------------------------------------------
- * The main thread reads each input chunk, writes it and runs the CRC (cheap
- * next to SHA-384); two hashing threads take the chunks from a small ring:
- * "image" hashes everything measured (PCR0, and PCR1 as a snapshot), "app"
- * the ramdisks after the first (PCR2).  The big application ramdisk is in
- * both streams, so hashing it twice in parallel halves the build time on two
- * cores.  Memory stays at SLOTS * CHUNK whatever the image size. */
-#define CHUNK (1u << 20)
-#define SLOTS 4
-
-enum { TO_IMAGE = 1, TO_APP = 2, SNAP_BOOT = 4, END = 8 };
-
-struct slot {
-	unsigned char *buf;          /* owned, CHUNK bytes */
-	const unsigned char *data;   /* buf, or the caller's memory (cmdline) */
-	size_t len;
-	unsigned what;
-};
-
-struct ring {
-	struct slot slot[SLOTS];
-	uint64_t produced;           /* slots published */
-	uint64_t consumed[2];        /* per hasher: slots done */
-	pthread_mutex_t mu;
-	pthread_cond_t filled, freed;
-};
-
-struct hasher {
-	struct ring *r;
-	int id;                      /* 0 image, 1 app */
-	EVP_MD_CTX *md, *boot;       /* boot: PCR1's stream, copied from md */
-	int failed;
-};
-
-static void *hasher_main(void *arg)
-{
-	struct hasher *h = arg;
-	struct ring *r = h->r;
-	unsigned mine = h->id == 0 ? TO_IMAGE : TO_APP;
-
-	for (uint64_t seq = 0;; seq++) {
-		struct slot *s;
-
-		pthread_mutex_lock(&r->mu);
-		while (r->produced <= seq)
-			pthread_cond_wait(&r->filled, &r->mu);
-		pthread_mutex_unlock(&r->mu);
-		s = &r->slot[seq % SLOTS];
-		if (s->what & END)
-			return NULL;
-		if ((s->what & mine) && s->len && !EVP_DigestUpdate(h->md, s->data, s->len))
-			h->failed = 1;
-		/* SHA-384 of a prefix is the stream's state at its end: PCR1 is
-		 * PCR0's stream copied after the first ramdisk. */
-		if ((s->what & SNAP_BOOT) && h->id == 0 && !EVP_MD_CTX_copy_ex(h->boot, h->md))
-			h->failed = 1;
-		pthread_mutex_lock(&r->mu);
-		r->consumed[h->id] = seq + 1;
-		pthread_cond_signal(&r->freed);
-		pthread_mutex_unlock(&r->mu);
-	}
-}
-
-/* Wait until both hashers are past the next slot. */
-static struct slot *ring_claim(struct ring *r)
-{
-	pthread_mutex_lock(&r->mu);
-	while (r->produced - (r->consumed[0] < r->consumed[1] ? r->consumed[0] : r->consumed[1]) >= SLOTS)
-		pthread_cond_wait(&r->freed, &r->mu);
-	pthread_mutex_unlock(&r->mu);
-	return &r->slot[r->produced % SLOTS];
-}
-
-static void ring_publish(struct ring *r, struct slot *s, const void *data, size_t len, unsigned what)
-{
-	s->data = data;
-	s->len = len;
-	s->what = what;
-	pthread_mutex_lock(&r->mu);
-	r->produced++;
-	pthread_cond_broadcast(&r->filled);
-	pthread_mutex_unlock(&r->mu);
-}
-
+ * The main thread reads each input chunk, writes it and runs the CRC; the
+ * hashing threads of eifhash take the chunks.  Section headers go in last
+ * (their sizes are what was read), so a pipe works as an input. */
 struct writer {
 	int fd;
 	const char *name;
 	uint64_t pos;                /* next byte to write */
 	uLong crc;                   /* CRC-32 of the bytes after the header, up to pos */
 	struct eif_header *hdr;
-	struct ring ring;
-	struct hasher h[2];
-	pthread_t th[2];
-	int started;                 /* hasher threads running */
+	struct eifhash *hash;
 	struct nk_err *err;
 };
 
@@ -392,17 +309,21 @@ static int close_section(struct writer *w, unsigned type, uint64_t at, uint64_t 
 	return NK_OK;
 }
 
+/* Not hashed: metadata and the signature are outside the PCRs. */
+#define UNMEASURED (-1)
+
 /* A section held in memory (cmdline, metadata, signature); p must live
- * until the hashers have stopped. */
-static int section_mem(struct writer *w, unsigned type, unsigned what, const void *p, size_t n)
+ * until eifhash_finish. */
+static int section_mem(struct writer *w, unsigned type, int part, const void *p, size_t n)
 {
 	const unsigned char *b = p;
 	uint64_t at = w->pos;
 	int rc;
 
 	rc = put_at(w, p, n, at + EIF_SECHDR_SIZE);
-	for (size_t off = 0; !rc && what && off < n; off += CHUNK)
-		ring_publish(&w->ring, ring_claim(&w->ring), b + off, n - off < CHUNK ? n - off : CHUNK, what);
+	for (size_t off = 0; !rc && part != UNMEASURED && off < n; off += EIFHASH_CHUNK)
+		eifhash_submit(w->hash, b + off, n - off < EIFHASH_CHUNK ? n - off : EIFHASH_CHUNK,
+			       (enum eifhash_part)part);
 	if (!rc)
 		rc = close_section(w, type, at, n, crc32(crc32(0L, Z_NULL, 0), p, (uInt)n));
 	return rc;
@@ -410,7 +331,7 @@ static int section_mem(struct writer *w, unsigned type, unsigned what, const voi
 
 /* Copy an input to its end: its size is what was read, so a pipe works as
  * well as a file. */
-static int section_fd(struct writer *w, unsigned type, unsigned what, int fd, const char *name,
+static int section_fd(struct writer *w, unsigned type, enum eifhash_part part, int fd, const char *name,
 		      uint64_t *psize)
 {
 	uint64_t at = w->pos, size = 0;
@@ -419,93 +340,35 @@ static int section_fd(struct writer *w, unsigned type, unsigned what, int fd, co
 	int rc;
 
 	for (;;) {
-		struct slot *s = ring_claim(&w->ring);
+		unsigned char *buf = eifhash_buffer(w->hash);
 
-		if (io_read_full(fd, s->buf, CHUNK, &got) < 0)
+		if (io_read_full(fd, buf, EIFHASH_CHUNK, &got) < 0)
 			return err_set(w->err, NK_IO, "cannot read '%s':", name);
 		if (!got)
 			break;
-		rc = put_at(w, s->buf, got, at + EIF_SECHDR_SIZE + size);
+		rc = put_at(w, buf, got, at + EIF_SECHDR_SIZE + size);
 		if (rc)
 			return rc;
-		crc = crc32(crc, s->buf, (uInt)got);
+		crc = crc32(crc, buf, (uInt)got);
 		size += got;
-		ring_publish(&w->ring, s, s->buf, got, what);
-		if (got < CHUNK)
+		eifhash_submit(w->hash, buf, got, part);
+		if (got < EIFHASH_CHUNK)
 			break;
 	}
-	if (what & SNAP_BOOT)
-		ring_publish(&w->ring, ring_claim(&w->ring), NULL, 0, SNAP_BOOT);
+	if (part == EIFHASH_RAMDISK0)
+		eifhash_end_boot(w->hash);
 	*psize = size;
 	return close_section(w, type, at, size, crc);
 }
 
-static int writer_init(struct writer *w, struct nk_err *err)
-{
-	for (int i = 0; i < SLOTS; i++)
-		if (!(w->ring.slot[i].buf = malloc(CHUNK)))
-			return err_set(err, NK_IO, "out of memory");
-	for (int i = 0; i < 2; i++) {
-		w->h[i].r = &w->ring;
-		w->h[i].id = i;
-		w->h[i].md = EVP_MD_CTX_new();
-		w->h[i].boot = EVP_MD_CTX_new();
-		if (!w->h[i].md || !w->h[i].boot || !EVP_DigestInit_ex(w->h[i].md, EVP_sha384(), NULL))
-			return err_set(err, NK_IO, "out of memory");
-	}
-	for (; w->started < 2; w->started++)
-		if (pthread_create(&w->th[w->started], NULL, hasher_main, &w->h[w->started]) != 0)
-			return err_set(err, NK_IO, "cannot start a hashing thread");
-	return NK_OK;
-}
-
-/* The END slot stops the hashers, also on errors. */
-static void writer_stop(struct writer *w)
-{
-	if (!w->started)
-		return;
-	ring_publish(&w->ring, ring_claim(&w->ring), NULL, 0, END);
-	for (int i = 0; i < w->started; i++)
-		pthread_join(w->th[i], NULL);
-	w->started = 0;
-}
-
-static void writer_free(struct writer *w)
-{
-	writer_stop(w);
-	for (int i = 0; i < 2; i++) {
-		EVP_MD_CTX_free(w->h[i].md);
-		EVP_MD_CTX_free(w->h[i].boot);
-	}
-	for (int i = 0; i < SLOTS; i++)
-		free(w->ring.slot[i].buf);
-	pthread_mutex_destroy(&w->ring.mu);
-	pthread_cond_destroy(&w->ring.filled);
-	pthread_cond_destroy(&w->ring.freed);
-}
-
-static int final_pcr(EVP_MD_CTX *c, unsigned char pcr[PCR_LEN])
-{
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned len;
-
-	return EVP_DigestFinal_ex(c, d, &len) && len == PCR_LEN && pcr_ext(d, pcr) == NK_OK;
-}
-
 static int finish_pcrs(struct writer *w, struct meas *m)
 {
-	EVP_MD_CTX *streams[3] = { w->h[0].md, w->h[0].boot, w->h[1].md };
-	unsigned char pcr[PCR_LEN];
+	unsigned char pcr[3][PCR_LEN];
+	int rc = eifhash_finish(w->hash, pcr[0], pcr[1], pcr[2], w->err);
 
-	writer_stop(w);
-	if (w->h[0].failed || w->h[1].failed)
-		return err_set(w->err, NK_IO, "SHA-384 failed");
-	for (unsigned i = 0; i < 3; i++) {
-		if (!final_pcr(streams[i], pcr))
-			return err_set(w->err, NK_IO, "SHA-384 failed");
-		meas_set(m, i, pcr);
-	}
-	return NK_OK;
+	for (unsigned i = 0; !rc && i < 3; i++)
+		meas_set(m, i, pcr[i]);
+	return rc;
 }
 
 static int sign(struct writer *w, const struct eifbuild_signer *s, const unsigned char pcr0[PCR_LEN],
@@ -520,7 +383,7 @@ static int sign(struct writer *w, const struct eifbuild_signer *s, const unsigne
 		rc = err_set(w->err, NK_DATA, "signature section too large (%zu bytes, at most %u)", len,
 			     EIF_MAX_SIGNATURE);
 	if (!rc)
-		rc = section_mem(w, EIF_SEC_SIGNATURE, 0, sec, len);
+		rc = section_mem(w, EIF_SEC_SIGNATURE, UNMEASURED, sec, len);
 	if (!rc)
 		rc = pcr_of_cert_pem(s->cert_pem, s->cert_len, pcr8, w->err);
 	free(sec);
@@ -532,9 +395,7 @@ int eifbuild_write(const struct eifbuild_image *img, int out_fd, const char *out
 {
 	struct eif_header h = { .version = EIF_VERSION, .flags = img->flags,
 				.default_mem = EIF_DEFAULT_MEM, .default_cpus = EIF_DEFAULT_CPUS };
-	struct writer w = { .fd = out_fd, .name = out_name, .pos = EIF_HDR_SIZE, .hdr = &h, .err = err,
-			    .ring = { .mu = PTHREAD_MUTEX_INITIALIZER, .filled = PTHREAD_COND_INITIALIZER,
-				      .freed = PTHREAD_COND_INITIALIZER } };
+	struct writer w = { .fd = out_fd, .name = out_name, .pos = EIF_HDR_SIZE, .hdr = &h, .err = err };
 	unsigned char hb[EIF_HDR_SIZE], pcr8[PCR_LEN];
 	unsigned max = EIF_MAX_SECTIONS - EIFBUILD_FIXED_SECTIONS - (img->signer ? 1 : 0);
 	uint64_t size;
@@ -545,20 +406,20 @@ int eifbuild_write(const struct eifbuild_image *img, int out_fd, const char *out
 	if (img->nramdisks < 1 || img->nramdisks > max)
 		return err_set(err, NK_USAGE, "an EIF takes 1 to %u ramdisks, not %u", max, img->nramdisks);
 	w.crc = crc32(0L, Z_NULL, 0);
-	rc = writer_init(&w, err);
+	rc = eifhash_start(&w.hash, err);
 	if (rc)
 		goto out;
 
 	/* eif_build's order: kernel, cmdline, metadata, ramdisks, signature. */
-	rc = section_fd(&w, EIF_SEC_KERNEL, TO_IMAGE, img->kernel_fd, img->kernel_name, &size);
+	rc = section_fd(&w, EIF_SEC_KERNEL, EIFHASH_BOOT, img->kernel_fd, img->kernel_name, &size);
 	if (!rc && size == 0)
 		rc = err_set(err, NK_DATA, "'%s': the kernel is empty", img->kernel_name);
 	if (!rc)
-		rc = section_mem(&w, EIF_SEC_CMDLINE, TO_IMAGE, img->cmdline, strlen(img->cmdline));
+		rc = section_mem(&w, EIF_SEC_CMDLINE, EIFHASH_BOOT, img->cmdline, strlen(img->cmdline));
 	if (!rc)
-		rc = section_mem(&w, EIF_SEC_METADATA, 0, img->metadata, img->metadata_len);
+		rc = section_mem(&w, EIF_SEC_METADATA, UNMEASURED, img->metadata, img->metadata_len);
 	for (unsigned i = 0; !rc && i < img->nramdisks; i++)
-		rc = section_fd(&w, EIF_SEC_RAMDISK, i == 0 ? TO_IMAGE | SNAP_BOOT : TO_IMAGE | TO_APP,
+		rc = section_fd(&w, EIF_SEC_RAMDISK, i == 0 ? EIFHASH_RAMDISK0 : EIFHASH_APP,
 				img->ramdisk_fds[i], img->ramdisk_names[i], &size);
 	if (!rc)
 		rc = finish_pcrs(&w, m);
@@ -579,7 +440,7 @@ int eifbuild_write(const struct eifbuild_image *img, int out_fd, const char *out
 	if (!rc && hdr)
 		*hdr = h;
 out:
-	writer_free(&w);
+	eifhash_free(w.hash);
 	if (rc)
 		memset(m, 0, sizeof *m);
 	return rc;
