@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <zlib.h>
 
@@ -256,6 +257,31 @@ static int scan_sections(struct reader *rd, struct eif_measurement *m, unsigned 
 	return NK_OK;
 }
 
+/* In a regular file, the header's section table must fit before anything is
+ * hashed; the type in a message comes from the section header when it is
+ * inside the file. */
+static int check_table(struct reader *rd, const struct eif_header *h)
+{
+	uint64_t size = (uint64_t)rd->size;
+
+	for (unsigned k = 0; k < h->num_sections; k++) {
+		uint64_t at = h->section_offsets[k];
+		unsigned char b[EIF_SECHDR_SIZE];
+		struct eif_section_header sh;
+
+		if (size < EIF_SECHDR_SIZE || at > size - EIF_SECHDR_SIZE)
+			return err_set(rd->err, NK_DATA, "section %u runs past the end of the file", k);
+		if (h->section_sizes[k] <= size - EIF_SECHDR_SIZE - at)
+			continue;
+		if (pread(rd->fd, b, sizeof b, (off_t)at) != (ssize_t)sizeof b)
+			return err_set(rd->err, NK_IO, "cannot read '%s':", rd->name);
+		eif_section_header_parse(b, &sh);
+		return err_set(rd->err, NK_DATA, "section %u (%s) runs past the end of the file", k,
+			       eif_section_name(sh.type));
+	}
+	return NK_OK;
+}
+
 int eif_measure(int fd, off_t size, const char *name, unsigned flags,
 		struct eif_measurement *m, struct nk_err *err)
 {
@@ -274,6 +300,8 @@ int eif_measure(int fd, off_t size, const char *name, unsigned flags,
 	if (got < sizeof hb)
 		return err_set(err, NK_DATA, "truncated header (%zu of %d bytes)", got, EIF_HDR_SIZE);
 	rc = eif_header_parse(hb, &m->hdr, err);
+	if (!rc && size >= 0)
+		rc = check_table(&rd, &m->hdr);
 	if (rc)
 		return rc;
 	/* The CRC covers the header up to, not including, its own field. */

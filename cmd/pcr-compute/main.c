@@ -154,11 +154,11 @@ static int run(struct ctx *c, const char *eif, struct nk_err *err)
 	off_t size;
 	int rc, fd = -1;
 
+	if (c->describe && !eif)
+		return err_set(err, NK_USAGE, "--describe needs an EIF");
 	if (!eif && !c->role_arn && !c->instance_id && !c->cert && !c->input && !c->nextend)
 		return err_set(err, NK_USAGE, "nothing to compute: give an EIF or --role-arn, --instance-id, "
 			       "--signing-cert, --input or --extend");
-	if (c->describe && !eif)
-		return err_set(err, NK_USAGE, "--describe needs an EIF");
 	if (c->describe && c->format != MEAS_JSON)
 		return err_set(err, NK_USAGE, "--describe prints JSON only");
 	if (c->have_user_pcr && !c->nextend)

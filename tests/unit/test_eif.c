@@ -201,8 +201,14 @@ static void corruptions(void **state)
 	m = synthetic(2); be(m.b + 26, 33, 2);
 	expect_data_error(&m, 0, "too many sections (33, at most 32)"); free(m.b);
 
+	/* In a file the header's table is checked first; a stream finds the cut. */
 	m = synthetic(2); m.n = 548 + 5;
-	expect_data_error(&m, 0, "truncated section header at offset 548"); free(m.b);
+	expect_data_error(&m, 0, "section 0 runs past the end of the file");
+	expect_data_error(&m, 1, "truncated section header at offset 548"); free(m.b);
+
+	m = synthetic(2); be(m.b + 28 + 256 + 8 * 4, 1000000, 8); fix_crc(&m);
+	expect_data_error(&m, 0, "section 4 (ramdisk) runs past the end of the file");
+	expect_data_error(&m, 1, "section 4 has 18000 bytes but the header says 1000000"); free(m.b);
 
 	m = synthetic(2); m.n -= 10;
 	expect_data_error(&m, 0, "section 4 (ramdisk) runs past the end of the file");
