@@ -11,7 +11,18 @@ mkdir -p "$work"
 cd "$work"
 
 step() { printf '\n==> %s\n' "$*"; }
-run() { printf '$ %s\n' "$*"; "$@"; }
+# Print the command as it could be pasted into a shell, then run it.
+run() {
+	printf '$'
+	for a in "$@"; do
+		case $a in
+		*[!A-Za-z0-9_./=:@%+,-]*|'') printf " '%s'" "$a" ;;
+		*) printf ' %s' "$a" ;;
+		esac
+	done
+	printf '\n'
+	"$@"
+}
 
 step "1. Inputs: a kernel, a command line and two ramdisks (stand-ins: the demo has no real kernel)"
 # Deterministic bytes so the demo's PCRs are the same on every machine.
@@ -48,11 +59,15 @@ step "7. describe-eif's view of the signed image: the signature checks out"
 run pcr-compute --describe signed.eif
 
 step "8. A tampered image is caught: one byte of the kernel changed"
-cp demo.eif tampered.eif
+cp signed.eif tampered.eif
 printf 'X' | dd of=tampered.eif bs=1 seek=1000 conv=notrunc 2>/dev/null
 printf '$ pcr-compute tampered.eif\n'
 rc=0; pcr-compute tampered.eif || rc=$?
 [ "$rc" -eq 3 ] || { echo "demo: tampering was not detected (exit $rc)" >&2; exit 1; }
 echo "(exit status $rc, bad input data: the CRC no longer matches)"
+echo "Even with the CRC ignored, PCR0 moves and the signature no longer covers it:"
+run sh -c 'pcr-compute --describe tampered.eif | grep -E "\"PCR0\"|CheckCRC|SignatureCheck"'
+pcr-compute --describe tampered.eif | grep -q '"SignatureCheck": false' ||
+	{ echo "demo: the signature check did not fail" >&2; exit 1; }
 
 step "Done. The files are in $work"
