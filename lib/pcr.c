@@ -1,5 +1,6 @@
 #include "pcr.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -7,6 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "enc.h"
 #include "io.h"
 
 static const unsigned char zeros[PCR_LEN];
@@ -90,5 +92,45 @@ int pcr_of_cert_pem(const void *pem, size_t len, unsigned char out[PCR_LEN], str
 	OPENSSL_free(der);
 	if (!n || pcr_ext(d, out))
 		return err_set(err, NK_IO, "cannot hash the certificate");
+	return NK_OK;
+}
+
+int pcr_of_cert_file(const char *path, unsigned char out[PCR_LEN], struct nk_err *err)
+{
+	unsigned char *pem = NULL;
+	size_t len;
+	int rc;
+
+	rc = io_read_all(path, 1u << 20, &pem, &len, err);
+	if (rc)
+		return rc;
+	rc = pcr_of_cert_pem(pem, len, out, err);
+	free(pem);
+	return rc ? err_prefix(err, "'%s'", path) : NK_OK;
+}
+
+int pcr_fold_extends(const char *const *values, size_t n, unsigned char pcr[PCR_LEN], struct nk_err *err)
+{
+	memset(pcr, 0, PCR_LEN);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char hex[PCR_EXTEND_MAX], *data = hex;
+		size_t len;
+		int rc;
+
+		if (values[i][0] == '@') {
+			rc = io_read_all(values[i] + 1, PCR_EXTEND_MAX, &data, &len, err);
+		} else if (enc_unhex(values[i], hex, sizeof hex, &len, err)) {
+			err_prefix(err, "invalid value '%s' for --extend", values[i]);
+			return err ? (err->code = NK_USAGE) : NK_USAGE;
+		} else {
+			rc = NK_OK;
+		}
+		if (!rc && pcr_extend(pcr, data, len))
+			rc = err_set(err, NK_IO, "SHA-384 failed");
+		if (data != hex)
+			free(data);
+		if (rc)
+			return rc;
+	}
 	return NK_OK;
 }

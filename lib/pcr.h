@@ -27,6 +27,15 @@ int pcr_of_file(const char *path, unsigned char out[PCR_LEN], struct nk_err *err
 /* PCR8 of a signing certificate given as PEM: ext(SHA384(DER)). */
 int pcr_of_cert_pem(const void *pem, size_t len, unsigned char out[PCR_LEN], struct nk_err *err);
 
+/* The same from a PEM file; messages name the file. */
+int pcr_of_cert_file(const char *path, unsigned char out[PCR_LEN], struct nk_err *err);
+
+/* A user PCR (16-31) after NSM extends from zero, one per value: "HEX" or
+ * "@FILE" (the file's bytes).  Data is capped at PCR_EXTEND_MAX, the size of
+ * one NSM request.  Bad hex is NK_USAGE ("invalid value ... for --extend"). */
+#define PCR_EXTEND_MAX 4096
+int pcr_fold_extends(const char *const *values, size_t n, unsigned char pcr[PCR_LEN], struct nk_err *err);
+
 /* True when all 48 bytes are zero (debug-mode enclaves). */
 int pcr_is_zero(const unsigned char pcr[PCR_LEN]);
 

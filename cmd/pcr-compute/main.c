@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "enc.h"
 #include "eif.h"
 #include "io.h"
 #include "jsonx.h"
@@ -37,8 +36,6 @@ static const struct cli_tool tool = {
 	.min_args = 0,
 	.max_args = 1,
 };
-
-#define EXTEND_MAX 4096  /* one NSM request is at most 4096 bytes */
 
 struct ctx {
 	int describe, no_crc, format;
@@ -85,59 +82,34 @@ static int on_opt(void *p, int id, const char *arg, struct nk_err *err)
 	return NK_OK;
 }
 
-/* Fold the --extend values into a user PCR that starts at zero. */
-static int user_pcr(const struct ctx *c, unsigned char pcr[PCR_LEN], struct nk_err *err)
-{
-	memset(pcr, 0, PCR_LEN);
-	for (size_t i = 0; i < c->nextend; i++) {
-		unsigned char hex[EXTEND_MAX], *data = hex;
-		size_t len;
-		int rc;
-
-		if (c->extend[i][0] == '@')
-			rc = io_read_all(c->extend[i] + 1, EXTEND_MAX, &data, &len, err);
-		else if (enc_unhex(c->extend[i], hex, sizeof hex, &len, err)) {
-			err_prefix(err, "invalid value '%s' for --extend", c->extend[i]);
-			return err->code = NK_USAGE;
-		}
-		if (!rc)
-			rc = pcr_extend(pcr, data, len);
-		if (data != hex)
-			free(data);
-		if (rc)
-			return rc;
-	}
-	return NK_OK;
-}
-
 static int add_options(const struct ctx *c, struct meas *m, const struct eif_measurement *e, struct nk_err *err)
 {
 	unsigned char v[PCR_LEN];
-	unsigned char *pem = NULL;
-	size_t len;
 	int rc;
 
-	if (c->role_arn && !(rc = pcr_ext_raw(c->role_arn, strlen(c->role_arn), v)))
+	if (c->role_arn) {
+		if (pcr_ext_raw(c->role_arn, strlen(c->role_arn), v))
+			return err_set(err, NK_IO, "SHA-384 failed");
 		meas_set(m, 3, v);
-	if (c->instance_id && !(rc = pcr_ext_raw(c->instance_id, strlen(c->instance_id), v)))
+	}
+	if (c->instance_id) {
+		if (pcr_ext_raw(c->instance_id, strlen(c->instance_id), v))
+			return err_set(err, NK_IO, "SHA-384 failed");
 		meas_set(m, 4, v);
+	}
 	if (c->input) {
 		if ((rc = pcr_of_file(c->input, m->input, err)))
 			return rc;
 		m->have_input = 1;
 	}
 	if (c->nextend) {
-		if ((rc = user_pcr(c, v, err)))
+		if ((rc = pcr_fold_extends((const char *const *)c->extend, c->nextend, v, err)))
 			return rc;
 		meas_set(m, (unsigned)c->user_pcr, v);
 	}
 	if (c->cert) {
-		if ((rc = io_read_all(c->cert, 1u << 20, &pem, &len, err)))
+		if ((rc = pcr_of_cert_file(c->cert, v, err)))
 			return rc;
-		rc = pcr_of_cert_pem(pem, len, v, err);
-		free(pem);
-		if (rc)
-			return err_prefix(err, "'%s'", c->cert);
 		if (e && e->is_signed && memcmp(v, e->pcr8, PCR_LEN) != 0)
 			return err_set(err, NK_NEGATIVE, "PCR8 of '%s' does not match the EIF's signing certificate",
 				       c->cert);

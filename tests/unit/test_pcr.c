@@ -2,7 +2,10 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "enc.h"
@@ -62,6 +65,28 @@ static void extend_chains(void **state)
 	assert_memory_not_equal(a, b, PCR_LEN);
 }
 
+/* Expected value from Python: fold sha384(old + data) from 48 zero bytes. */
+static void fold_extends_hex_and_file(void **state)
+{
+	char path[] = "/tmp/nk-test-pcr-XXXXXX", at[40];
+	const char *vals[2] = { "00FF", at };
+	unsigned char v[PCR_LEN];
+	struct nk_err err;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "abc", 3), 3);
+	close(fd);
+	snprintf(at, sizeof at, "@%s", path);
+	assert_int_equal(pcr_fold_extends(vals, 2, v, &err), NK_OK);
+	hex_eq(v, "223440092dc43a4cc8e28f564e485962be4d0954dc92975fc8bf22e14b39f4d0"
+		  "185e9d2ba2281197c018319f93f9d68f");
+	vals[0] = "zz";
+	assert_int_equal(pcr_fold_extends(vals, 1, v, &err), NK_USAGE);
+	assert_non_null(strstr(err.msg, "invalid value 'zz' for --extend: "));
+	unlink(path);
+}
+
 static void cert_pem_rejects_garbage(void **state)
 {
 	unsigned char v[PCR_LEN];
@@ -77,6 +102,7 @@ int main(void)
 		cmocka_unit_test(pcr3_pcr4_known_answers),
 		cmocka_unit_test(ext_of_empty_digest),
 		cmocka_unit_test(extend_chains),
+		cmocka_unit_test(fold_extends_hex_and_file),
 		cmocka_unit_test(cert_pem_rejects_garbage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
