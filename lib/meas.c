@@ -1,8 +1,10 @@
 #include "meas.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "enc.h"
+#include "io.h"
 #include "jsonx.h"
 
 void meas_set(struct meas *m, unsigned index, const unsigned char v[PCR_LEN])
@@ -153,4 +155,70 @@ int meas_describe(const struct meas *m, const struct eif_measurement *e, json_t 
 	}
 	*out = o;
 	return NK_OK;
+}
+
+static int parse_value(const json_t *v, const char *name, const char *key, unsigned char out[PCR_LEN],
+		       struct nk_err *err)
+{
+	const char *hex = json_string_value(v);
+	size_t n;
+
+	if (!hex || strlen(hex) != PCR_HEX_LEN || enc_unhex(hex, out, PCR_LEN, &n, NULL))
+		return err_set(err, NK_DATA, "'%s': %s is not %d hex characters", name, key, PCR_HEX_LEN);
+	return NK_OK;
+}
+
+int meas_parse(const json_t *j, const char *name, struct meas *m, struct nk_err *err)
+{
+	const json_t *map = json_object_get(j, "Measurements"), *v;
+	const char *key, *alg;
+	int rc;
+
+	memset(m, 0, sizeof *m);
+	if (!json_is_object(j))
+		return err_set(err, NK_DATA, "'%s': measurements must be a JSON object", name);
+	if (!map)
+		map = j;  /* eif_build prints the bare map */
+	if (!json_is_object(map))
+		return err_set(err, NK_DATA, "'%s': \"Measurements\" must be an object", name);
+	json_object_foreach((json_t *)map, key, v) {
+		char *end;
+		unsigned long i;
+
+		if (strcmp(key, "HashAlgorithm") == 0) {
+			alg = json_string_value(v);
+			if (!alg || strncmp(alg, "Sha384", 6) != 0)
+				return err_set(err, NK_DATA, "'%s': HashAlgorithm is not SHA-384", name);
+			continue;
+		}
+		if (strcmp(key, "PCR") == 0) {
+			if ((rc = parse_value(v, name, key, m->input, err)))
+				return rc;
+			m->have_input = 1;
+			continue;
+		}
+		if (strncmp(key, "PCR", 3) != 0 || key[3] < '0' || key[3] > '9' || (key[3] == '0' && key[4]))
+			continue;  /* not ours to judge: other tools may add keys */
+		i = strtoul(key + 3, &end, 10);
+		if (*end || i >= PCR_COUNT)
+			return err_set(err, NK_DATA, "'%s': %s: no such PCR (0-31)", name, key);
+		if ((rc = parse_value(v, name, key, m->pcr[i], err)))
+			return rc;
+		m->have[i] = 1;
+	}
+	if (meas_count(m) == (unsigned)m->have_input)
+		return err_set(err, NK_DATA, "'%s': no PCR values", name);
+	return NK_OK;
+}
+
+int meas_load(const char *path, struct meas *m, struct nk_err *err)
+{
+	json_t *j = NULL;
+	int rc;
+
+	rc = jsonx_load(path, &j, err);
+	if (!rc)
+		rc = meas_parse(j, io_name(path), m, err);
+	json_decref(j);
+	return rc;
 }

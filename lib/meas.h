@@ -37,6 +37,15 @@ json_t *meas_map(const struct meas *m);
 /* Print in one of the formats; hex needs exactly one value (NK_USAGE otherwise). */
 int meas_print(const struct meas *m, enum meas_format fmt, FILE *f, struct nk_err *err);
 
+/* Read measurements back: pcr-compute's {"Measurements": {...}} (its
+ * --describe form too) or eif_build's bare map.  "PCR<N>" (0-31) must be 96
+ * hex characters; "HashAlgorithm", when present, must be SHA-384; "PCR"
+ * (nitro-cli pcr --input) is kept in input.  name is for messages; errors are
+ * NK_DATA. */
+int meas_parse(const json_t *j, const char *name, struct meas *m, struct nk_err *err);
+/* The same from a file or "-". */
+int meas_load(const char *path, struct meas *m, struct nk_err *err);
+
 /* describe-eif's object: EifVersion, Measurements, IsSigned, CheckCRC,
  * SignatureCheck (signed only), ImageName, ImageVersion, Metadata.  Bad
  * metadata JSON is NK_DATA. */

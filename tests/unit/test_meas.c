@@ -106,6 +106,59 @@ static void describe_rejects_bad_metadata(void **state)
 	assert_non_null(strstr(err.msg, "metadata is not valid JSON"));
 }
 
+#define H96(c) c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
+	c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+
+static int parse(const char *text, struct meas *m, struct nk_err *err)
+{
+	json_t *j = json_loads(text, 0, NULL);
+	int rc;
+
+	assert_non_null(j);
+	rc = meas_parse(j, "m.json", m, err);
+	json_decref(j);
+	return rc;
+}
+
+static void parse_three_forms(void **state)
+{
+	static const char *const forms[] = {
+		"{\"Measurements\": {\"HashAlgorithm\": \"Sha384 { ... }\", \"PCR0\": \"" H96("a") "\", \"PCR8\": \"" H96("B") "\"}}",
+		"{\"EifVersion\": 4, \"Measurements\": {\"PCR0\": \"" H96("a") "\", \"PCR8\": \"" H96("b") "\"}, \"IsSigned\": true}",
+		"{\"HashAlgorithm\": \"Sha384 { ... }\", \"PCR0\": \"" H96("a") "\", \"PCR8\": \"" H96("b") "\"}",
+	};
+	unsigned char a[PCR_LEN], b[PCR_LEN];
+
+	memset(a, 0xaa, sizeof a);
+	memset(b, 0xbb, sizeof b);
+	for (size_t i = 0; i < 3; i++) {
+		struct meas m;
+
+		assert_int_equal(parse(forms[i], &m, NULL), NK_OK);
+		assert_int_equal(meas_count(&m), 2);
+		assert_true(m.have[0] && m.have[8]);
+		assert_memory_equal(m.pcr[0], a, PCR_LEN);
+		assert_memory_equal(m.pcr[8], b, PCR_LEN);
+	}
+}
+
+static void parse_rejects(void **state)
+{
+	struct nk_err err;
+	struct meas m;
+
+	assert_int_equal(parse("{\"PCR1\": \"abc\"}", &m, &err), NK_DATA);
+	assert_string_equal(err.msg, "'m.json': PCR1 is not 96 hex characters");
+	assert_int_equal(parse("{\"PCR32\": \"" H96("0") "\"}", &m, &err), NK_DATA);
+	assert_string_equal(err.msg, "'m.json': PCR32: no such PCR (0-31)");
+	assert_int_equal(parse("{\"HashAlgorithm\": \"Sha256\", \"PCR0\": \"" H96("0") "\"}", &m, &err), NK_DATA);
+	assert_string_equal(err.msg, "'m.json': HashAlgorithm is not SHA-384");
+	assert_int_equal(parse("{\"Measurements\": {}}", &m, &err), NK_DATA);
+	assert_string_equal(err.msg, "'m.json': no PCR values");
+	assert_int_equal(parse("[]", &m, &err), NK_DATA);
+	assert_int_equal(parse("{\"Measurements\": []}", &m, &err), NK_DATA);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -113,6 +166,8 @@ int main(void)
 		cmocka_unit_test(env_and_hex),
 		cmocka_unit_test(describe_flattens_custom_metadata),
 		cmocka_unit_test(describe_rejects_bad_metadata),
+		cmocka_unit_test(parse_three_forms),
+		cmocka_unit_test(parse_rejects),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
