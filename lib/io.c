@@ -179,6 +179,7 @@ int io_read_secret(const char *path, size_t max, struct secbuf **out, struct nk_
 
 int io_atomic_open(struct io_atomic *a, const char *path, mode_t mode, struct nk_err *err)
 {
+	struct stat st;
 	char *dup = NULL, *dir;
 	const char *base;
 	size_t n;
@@ -187,6 +188,19 @@ int io_atomic_open(struct io_atomic *a, const char *path, mode_t mode, struct nk
 	a->fd = -1;
 	if (is_stdio(path)) {
 		a->fd = 1;
+		return NK_OK;
+	}
+	/* A FIFO, /dev/stdout or a device is written through: renaming a file
+	 * over it would replace it instead of feeding it. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		a->fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (a->fd < 0)
+			return err_set(err, NK_IO, "cannot open '%s':", path);
+		if (!(a->path = strdup(path))) {
+			close(a->fd);
+			a->fd = -1;
+			return err_set(err, NK_IO, "out of memory");
+		}
 		return NK_OK;
 	}
 	dup = strdup(path);
@@ -238,6 +252,14 @@ int io_atomic_commit(struct io_atomic *a, struct nk_err *err)
 {
 	if (a->fd == 1)
 		return NK_OK;
+	if (!a->tmp) {  /* written through: nothing to rename */
+		int rc = close(a->fd) < 0 ? err_set(err, NK_IO, "cannot write '%s':", a->path) : NK_OK;
+
+		a->fd = -1;
+		free(a->path);
+		a->path = NULL;
+		return rc;
+	}
 	if (fsync(a->fd) < 0 || close(a->fd) < 0) {
 		a->fd = -1;
 		err_set(err, NK_IO, "cannot write '%s':", a->path);

@@ -38,7 +38,7 @@ int io_write_file(const char *path, const void *data, size_t len, mode_t mode, s
 /* Atomic file writer for output produced in pieces. */
 struct io_atomic {
 	int fd;
-	char *tmp;   /* temporary name, NULL for stdout */
+	char *tmp;   /* temporary name; NULL for stdout and for FIFOs and devices, written through */
 	char *path;
 };
 int io_atomic_open(struct io_atomic *a, const char *path, mode_t mode, struct nk_err *err);

@@ -120,6 +120,16 @@ static void atomic_open_fails_cleanly(void **state)
 	assert_non_null(strstr(err.msg, "cannot create '/nonexistent-dir/x'"));
 }
 
+static void devices_are_written_through(void **state)
+{
+	struct stat st;
+	struct nk_err err;
+
+	assert_int_equal(io_write_file("/dev/null", "x", 1, 0600, &err), NK_OK);
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -128,6 +138,7 @@ int main(void)
 		cmocka_unit_test(atomic_write_mode_and_no_leftovers),
 		cmocka_unit_test(atomic_abort_leaves_nothing),
 		cmocka_unit_test(atomic_open_fails_cleanly),
+		cmocka_unit_test(devices_are_written_through),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
