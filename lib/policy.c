@@ -261,9 +261,25 @@ int policy_prefix_parse(const char *s, char **out, struct nk_err *err)
 	return NK_OK;
 }
 
+/* An IAM ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE, six fields) or
+ * a 12-digit account id: what KMS accepts in Principal.AWS. */
+static int is_principal(const char *s)
+{
+	const char *p = s;
+	int colons = 0;
+
+	if (strlen(s) == 12 && strspn(s, "0123456789") == 12)
+		return 1;
+	if (strncmp(s, "arn:", 4) != 0 || strpbrk(s, " \t\n\r"))
+		return 0;
+	for (; *p; p++)
+		colons += *p == ':';
+	return colons >= 5 && s[strlen(s) - 1] != ':';
+}
+
 int policy_principal_add(struct policy_strs *l, const char *opt, const char *arn, struct nk_err *err)
 {
-	if (!*arn || strpbrk(arn, " \t\n\r"))
+	if (!is_principal(arn))
 		return err_set(err, NK_USAGE, "invalid value '%s' for --%s: expected an ARN", arn, opt);
 	return policy_strs_add(l, arn, 0, err);
 }
