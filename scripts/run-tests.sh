@@ -31,7 +31,7 @@ for r in tests/fuzz/fuzz_*.replay; do
 	rm -f "$r.log"
 done
 
-prove --exec 'bats --tap' tests/cli/*.bats
+prove -j"$(nproc)" --exec 'bats --tap' tests/cli/*.bats
 pr=$?
 
 echo "unit tests: $units suites, $ufail failed"
