@@ -5,6 +5,7 @@
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
 MANDIR     ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
@@ -51,7 +52,13 @@ UNIT_BIN := $(UNIT_SRC:.c=)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_RUN := $(FUZZ_SRC:.c=.replay)
 
-all: $(BINS) $(MANS)
+# LD_PRELOAD shim that turns /dev/nsm ioctls into nsm-sim requests.  Plain C,
+# no libnitrokit (the archive is not PIC) and never sanitized: an ASan .so
+# cannot be preloaded into an uninstrumented program.
+PRELOAD_SRC := $(wildcard preload/nsm-sim-preload.c)
+PRELOAD  := $(if $(PRELOAD_SRC),lib/libnsm-sim-preload.so)
+
+all: $(BINS) $(MANS) $(PRELOAD)
 
 # Rebuild everything when the flags change (git's GIT-CFLAGS idea).
 FLAGS_STAMP := .build-flags
@@ -72,6 +79,10 @@ bin/%: cmd/%/main.o $(LIB)
 .SECONDEXPANSION:
 man/%.1: cmd/$$*/$$*.1.scd man/exit-codes.scd
 	$(call say,SCDOC,$@)sed -e '/^%EXIT_CODES%$$/{r man/exit-codes.scd' -e 'd;}' $< | scdoc > $@
+
+lib/libnsm-sim-preload.so: preload/nsm-sim-preload.c lib/nsm.h $(FLAGS_STAMP)
+	$(call say,CCLD,$@)$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -fPIC -shared -Ilib \
+	  -Wl,-z,relro,-z,now -o $@ $< -ldl $(LDFLAGS)
 
 tests/unit/test_%: tests/unit/test_%.o $(LIB)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS) -lcmocka
@@ -121,6 +132,7 @@ install: all
 	  $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)
 	install -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/man1
+	$(if $(PRELOAD),install -d $(DESTDIR)$(LIBDIR)/nitrokit && install -m 0755 $(PRELOAD) $(DESTDIR)$(LIBDIR)/nitrokit/)
 	for t in $(TOOLS); do \
 	  install -m 0644 completions/bash/$$t $(DESTDIR)$(BASHCOMPDIR)/$$t; \
 	  install -m 0644 completions/zsh/_$$t $(DESTDIR)$(ZSHCOMPDIR)/_$$t; \
@@ -128,6 +140,7 @@ install: all
 	done
 
 uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/nitrokit/libnsm-sim-preload.so
 	for t in $(TOOLS); do \
 	  rm -f $(DESTDIR)$(BINDIR)/$$t $(DESTDIR)$(MANDIR)/man1/$$t.1 \
 	    $(DESTDIR)$(BASHCOMPDIR)/$$t $(DESTDIR)$(ZSHCOMPDIR)/_$$t $(DESTDIR)$(FISHCOMPDIR)/$$t.fish; \
@@ -138,7 +151,7 @@ completions: $(BINS)
 	@scripts/gen-completions.sh
 
 clean:
-	rm -rf bin $(LIB) lib/*.o lib/*.d cmd/*/*.o cmd/*/*.d man/*.1 $(FLAGS_STAMP) \
+	rm -rf bin $(LIB) lib/*.so lib/*.o lib/*.d cmd/*/*.o cmd/*/*.d man/*.1 $(FLAGS_STAMP) \
 	  tests/unit/*.o tests/unit/*.d $(UNIT_BIN) tests/fuzz/*.o tests/fuzz/*.d \
 	  tests/fuzz/*.replay tests/fuzz/*.fuzzer tests/fuzz/corpus/*.work
 
