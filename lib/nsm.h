@@ -78,6 +78,8 @@ struct nsm_request {
 	uint16_t range;             /* LockPCRs */
 	struct nsm_bytes data;      /* ExtendPCR (always present) */
 	struct nsm_bytes user_data, nonce, public_key;  /* Attestation */
+	/* Owned storage behind the pointers above (decoders fill it). */
+	unsigned char *owned;
 };
 
 struct nsm_response {
@@ -113,6 +115,11 @@ void nsm_request_clear(struct nsm_request *r);
 int nsm_response_decode(const unsigned char *buf, size_t len, struct nsm_response *r, struct nk_err *err);
 void nsm_response_clear(struct nsm_response *r);
 
+/* Same message with the same field values (what an encode/decode round trip
+ * keeps: the op's own fields only; a NULL digest counts as "SHA384"). */
+int nsm_request_equal(const struct nsm_request *a, const struct nsm_request *b);
+int nsm_response_equal(const struct nsm_response *a, const struct nsm_response *b);
+
 /* --- Transports ------------------------------------------------------------ */
 
 struct nsm_conn;
@@ -123,6 +130,10 @@ struct nsm_conn;
  * NITROKIT_NSM=unix:PATH to use nsm-sim)". */
 int nsm_open(const char *spec, struct nsm_conn **c, struct nk_err *err);
 void nsm_close(struct nsm_conn *c);
+
+/* How long a unix: call waits for nsm-sim's answer (default 30000 ms; the
+ * device has no timeout).  0 waits forever. */
+void nsm_set_timeout(struct nsm_conn *c, unsigned ms);
 
 /* One raw exchange: req (at most NSM_REQUEST_MAX) in, the response into
  * resp (capacity *resp_len in, length out).  Transport failures are NK_IO. */
