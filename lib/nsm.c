@@ -1,5 +1,7 @@
 #include "nsm.h"
 
+#include "secmem.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "cborx.h"
+#include "secmem.h"
 
 /* Indexed by enum nsm_op: the serde variant names. */
 static const char *const op_names[] = {
@@ -458,6 +461,7 @@ static int get_bytes(const struct field *f, struct slab *s, struct nsm_bytes *ou
 	}
 	if (n)
 		memcpy(s->p + s->used, tmp, n);
+	secmem_wipe(tmp, n);
 	free(tmp);
 	out->p = s->p + s->used;
 	out->len = n;
@@ -572,6 +576,7 @@ static int decode_request(const cbor_item_t *root, size_t len, struct nsm_reques
 		break;
 	}
 	r->owned = s.p;
+	r->owned_len = s.cap;
 	if (rc)
 		err_prefix(err, "%s", op_names[r->op]);
 	return rc;
@@ -600,6 +605,7 @@ void nsm_request_clear(struct nsm_request *r)
 {
 	if (!r)
 		return;
+	secmem_wipe(r->owned, r->owned_len);
 	free(r->owned);
 	memset(r, 0, sizeof *r);
 }
@@ -764,6 +770,7 @@ static int decode_response(const cbor_item_t *root, size_t len, struct nsm_respo
 		break;
 	}
 	r->owned = s.p;
+	r->owned_len = s.cap;
 	if (rc)
 		err_prefix(err, "%s", op_names[r->op]);
 	return rc;
@@ -792,6 +799,7 @@ void nsm_response_clear(struct nsm_response *r)
 {
 	if (!r)
 		return;
+	secmem_wipe(r->owned, r->owned_len);
 	free(r->owned);
 	free(r->owned_str[0]);
 	free(r->owned_str[1]);
@@ -1056,6 +1064,9 @@ int nsm_exec(struct nsm_conn *c, const struct nsm_request *req, struct nsm_respo
 		nsm_response_clear(resp);
 out:
 	free(q);
+	/* The raw answer may hold GetRandom's bytes. */
+	if (a)
+		secmem_wipe(a, NSM_RESPONSE_MAX);
 	free(a);
 	return rc;
 }

@@ -80,6 +80,7 @@ struct nsm_request {
 	struct nsm_bytes user_data, nonce, public_key;  /* Attestation */
 	/* Owned storage behind the pointers above (decoders fill it). */
 	unsigned char *owned;
+	size_t owned_len;
 };
 
 struct nsm_response {
@@ -96,7 +97,8 @@ struct nsm_response {
 	size_t nlocked;
 	const char *digest;         /* "SHA384" */
 	/* Owned storage behind the pointers above (decoders fill it). */
-	unsigned char *owned;
+	unsigned char *owned;       /* wiped on clear: GetRandom's bytes are secrets */
+	size_t owned_len;
 	char *owned_str[2];
 };
 
