@@ -1,7 +1,5 @@
 #include "nsm.h"
 
-#include "secmem.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
