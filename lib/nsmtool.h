@@ -15,6 +15,7 @@
 
 #include "err.h"
 #include "nsm.h"
+#include "pcr.h"
 #include "secmem.h"
 
 /* A key file is capped before parsing; its DER SPKI must still fit in
@@ -22,7 +23,7 @@
 #define NSMTOOL_KEYFILE_MAX (64u * 1024)
 /* ExtendPCR data: the whole request {"ExtendPCR":{"index":N,"data":h'..'}}
  * must fit in NSM_REQUEST_MAX; its CBOR framing takes at most 29 bytes. */
-#define NSMTOOL_EXTEND_MAX (NSM_REQUEST_MAX - 32)
+#define NSMTOOL_EXTEND_MAX PCR_EXTEND_MAX
 #define NSMTOOL_RANDOM_MAX 65536u
 
 /* The NSM to use: opt (--nsm) when given, else $NITROKIT_NSM when set and

@@ -31,9 +31,11 @@ int pcr_of_cert_pem(const void *pem, size_t len, unsigned char out[PCR_LEN], str
 int pcr_of_cert_file(const char *path, unsigned char out[PCR_LEN], struct nk_err *err);
 
 /* A user PCR (16-31) after NSM extends from zero, one per value: "HEX" or
- * "@FILE" (the file's bytes).  Data is capped at PCR_EXTEND_MAX, the size of
- * one NSM request.  Bad hex is NK_USAGE ("invalid value ... for --extend"). */
-#define PCR_EXTEND_MAX 4096
+ * "@FILE" (the file's bytes).  Data is capped at PCR_EXTEND_MAX: what fits in
+ * one 4096-byte NSM request once its CBOR envelope (under 32 bytes) is
+ * counted, so pcr-compute predicts no value nsm-pcr could not produce.  Bad
+ * hex is NK_USAGE ("invalid value ... for --extend"). */
+#define PCR_EXTEND_MAX 4064
 int pcr_fold_extends(const char *const *values, size_t n, unsigned char pcr[PCR_LEN], struct nk_err *err);
 
 /* True when all 48 bytes are zero (debug-mode enclaves). */

@@ -318,9 +318,9 @@ EOF
 
 @test "--extend HEX and @FILE, repeated: PCR16 folds SHA384(old || data) from zero" {
 	printf 'hello enclave' >d1
-	head -c 4096 /dev/urandom >d4096
-	run -0 pc --extend 00ff --extend @d1 --extend deadbeef --extend @d4096
-	expect_json out.bin "$(meas PCR16 "$(fold_extends 00ff @d1 deadbeef @d4096)")"
+	head -c 4064 /dev/urandom >d4064
+	run -0 pc --extend 00ff --extend @d1 --extend deadbeef --extend @d4064
+	expect_json out.bin "$(meas PCR16 "$(fold_extends 00ff @d1 deadbeef @d4064)")"
 	run -0 pc --extend @d1
 	expect_json out.bin "$(meas PCR16 "$(fold_extends @d1)")"
 }
@@ -587,10 +587,10 @@ EOF
 	fails_prefix 3 "'cert.eif': not a PEM certificate" --signing-cert cert.eif "$F/syn.eif"
 }
 
-@test "bad input: --extend @FILE is at most 4096 bytes" {
-	head -c 4097 /dev/zero >big.bin
-	fails 3 "'big.bin' is too large (more than 4096 bytes)" --extend @big.bin
-	head -c 4096 /dev/zero >ok.bin
+@test "bad input: --extend @FILE is at most 4064 bytes (what fits in one NSM request)" {
+	head -c 4065 /dev/zero >big.bin
+	fails 3 "'big.bin' is too large (more than 4064 bytes)" --extend @big.bin
+	head -c 4064 /dev/zero >ok.bin
 	run -0 pc --extend @ok.bin
 	expect_json out.bin "$(meas PCR16 "$(fold_extends @ok.bin)")"
 }
