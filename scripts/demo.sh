@@ -2,7 +2,9 @@
 # `make demo`: the nitrokit flow end to end on what exists so far, narrating each
 # step and the command it runs.  Today: build an enclave image with eif-build,
 # measure it with pcr-compute, write, evaluate, update and lint its key policy
-# with policy-gen, sign the image, and catch a tampered one.
+# with policy-gen, sign the image, catch a tampered one, and boot simulated
+# enclaves (nsm-sim) that attest, measure their configuration and get judged
+# by the key policy.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 PATH="$root/bin:$PATH"
@@ -110,5 +112,45 @@ echo "Even with the CRC ignored, PCR0 moves and the signature no longer covers i
 run sh -c 'pcr-compute --describe tampered.eif | grep -E "\"PCR0\"|CheckCRC|SignatureCheck"'
 pcr-compute --describe tampered.eif | grep -q '"SignatureCheck": false' ||
 	{ echo "demo: the signature check did not fail" >&2; exit 1; }
+
+step "12. A simulated enclave booted from the image: nsm-sim plays the Nitro Secure Module"
+run nsm-sim --socket "$work/nsm.sock" --eif demo.eif --role-arn "$ROLE" --pki "$work/pki" \
+	--pidfile "$work/nsm.pid" &
+trap 'for p in "$work"/*.pid; do [ -f "$p" ] && kill -TERM "$(cat "$p")" 2>/dev/null; done' EXIT
+while [ ! -s "$work/nsm.pid" ]; do sleep 0.05; done   # the pidfile appears once it accepts
+export NITROKIT_NSM="unix:$work/nsm.sock"
+run nsm-pcr describe 0
+echo "(= PCR0 of step 3: the enclave reports the image it was booted from)"
+
+step "13. The enclave's attestation document: a nonce from the verifier, an RSA key for KMS"
+run openssl genpkey -quiet -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out enclave-key.pem
+run sh -c 'openssl pkey -in enclave-key.pem -pubout | nsm-attest --public-key - \
+	--nonce-hex 00112233445566778899aabbccddeeff -o attestation.cbor'
+echo "Checked by an independent verifier (Python cryptography + cbor2): COSE signature, chain to"
+echo "the simulator's test root, nonce; then the key policy judges the PCRs the document states:"
+run sh -c "/usr/bin/python3 '$root/tests/fixtures/attest_check.py' attestation.cbor \
+	--root '$work/pki/root.pem' --nonce-hex 00112233445566778899aabbccddeeff > attested.json"
+pcr_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pcrs"][sys.argv[2]])' attested.json "$1"; }
+decide "the enclave, with the PCRs of its verified document:" --action kms:Decrypt --principal "$ROLE" \
+	--pcr "0=$(pcr_of 0)" --pcr "1=$(pcr_of 1)" --pcr "2=$(pcr_of 2)"
+
+step "14. Measure the configuration into PCR16 inside the enclave, predicted on the build host"
+run sh -c 'printf "{\"mode\": \"production\"}" > config.json'
+run nsm-pcr extend 16 --data-file config.json
+run pcr-compute --extend @config.json --format hex
+run nsm-pcr lock 16
+printf '$ nsm-pcr extend 16 --data-hex 00\n'
+rc=0; nsm-pcr extend 16 --data-hex 00 || rc=$?
+[ "$rc" -eq 5 ] || { echo "demo: a locked PCR was extended (exit $rc)" >&2; exit 1; }
+echo "(exit status $rc: the NSM refuses to change a locked PCR)"
+
+step "15. A debug-mode enclave reports all-zero PCRs, and the key policy turns it away"
+run nsm-sim --socket "$work/debug.sock" --eif demo.eif --debug-mode --pki "$work/pki" \
+	--pidfile "$work/debug.pid" &
+while [ ! -s "$work/debug.pid" ]; do sleep 0.05; done
+run nsm-pcr --nsm "unix:$work/debug.sock" describe 0
+Z=$(nsm-pcr --nsm "unix:$work/debug.sock" describe 0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["value"])')
+decide "the debug-mode enclave, with the PCRs it reports:" --action kms:Decrypt --principal "$ROLE" \
+	--pcr "0=$Z" --pcr "1=$Z" --pcr "2=$Z"
 
 step "Done. The files are in $work"
