@@ -4,6 +4,7 @@
 # prediction of the image's PCRs; NSM error answers must reach the user as
 # exit 5 with the contract's message.
 load common
+load nsm_sim
 
 # pyenv's python3 is a shell shim that costs ~0.25 s a call: use the interpreter behind it.
 PYTHON=${PY_REAL:-$PYTHON}
@@ -21,31 +22,6 @@ teardown() {
 	stop_sim
 }
 
-# sim [ARGS]: nsm-sim on $T/nsm.sock with the synthetic image, selected
-# through NITROKIT_NSM; ready once the pidfile exists (the simulator writes it
-# after the socket accepts).  Skips when nsm-sim is not built.
-sim() {
-	[ -x "$NK_ROOT/bin/nsm-sim" ] || skip "bin/nsm-sim is not built"
-	export NITROKIT_NSM="unix:$T/nsm.sock"
-	nsm-sim --socket "$T/nsm.sock" --pki "$F/pki" --eif "$F/app.eif" --pidfile "$T/nsm.pid" "$@" \
-		>"$T/sim.log" 2>&1 3>&- &
-	SIM_PID=$!
-	local i
-	for ((i = 0; i < 400; i++)); do
-		[ -s "$T/nsm.pid" ] && [ -S "$T/nsm.sock" ] && return 0
-		kill -0 "$SIM_PID" 2>/dev/null || { cat "$T/sim.log"; echo "nsm-sim exited"; return 1; }
-		sleep 0.025
-	done
-	echo "nsm-sim did not become ready"
-	return 1
-}
-
-stop_sim() {
-	[ -n "${SIM_PID:-}" ] || return 0
-	kill -TERM "$(cat "$T/nsm.pid" 2>/dev/null || echo "$SIM_PID")" 2>/dev/null
-	wait "$SIM_PID" 2>/dev/null || true
-	SIM_PID=
-}
 
 # The PCR after extends from a start value: fold START HEX...
 fold() {
