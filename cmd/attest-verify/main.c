@@ -56,7 +56,8 @@ static int hex_opt(const char *arg, int id, unsigned char *buf, struct attest_by
 
 	if (enc_unhex(arg, buf, ATTEST_FIELD_MAX, &n, err)) {
 		err->code = NK_USAGE;
-		return err_prefix(err, "invalid value for --%s", opts[id - 1].name);
+		return err_prefix(err, "invalid value '%.32s%s' for --%s", arg, strlen(arg) > 32 ? "..." : "",
+				  opts[id - 1].name);
 	}
 	*b = (struct attest_bytes){ buf, n, 1 };
 	return NK_OK;
