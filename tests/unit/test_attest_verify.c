@@ -352,6 +352,32 @@ static void test_signature_flip(void **state)
 	free(doc);
 }
 
+/* Decoded certificates are cached by their DER: after a good document has
+ * filled the cache, a document whose leaf or intermediate certificate differs
+ * by one byte of its signature must still fail the chain. */
+static void test_cert_cache_never_vouches(void **state)
+{
+	struct nk_err err;
+	unsigned char *doc, *at;
+	size_t len;
+
+	(void)state;
+	sign_doc(&pki, now, NULL, &doc, &len);
+	assert_int_equal(check(doc, len, root_pem, now, &err), NK_OK);
+	at = memmem(doc, len, pki.leaf.der, pki.leaf.der_len);
+	assert_non_null(at);
+	at[pki.leaf.der_len - 5] ^= 1;  /* inside the leaf's signature */
+	assert_int_equal(check(doc, len, root_pem, now, &err), NK_NEGATIVE);
+	assert_non_null(strstr(err.msg, "chain failed"));
+	at[pki.leaf.der_len - 5] ^= 1;
+	at = memmem(doc, len, pki.ca[2].der, pki.ca[2].der_len);  /* zonal CA */
+	assert_non_null(at);
+	at[pki.ca[2].der_len - 5] ^= 1;
+	assert_int_equal(check(doc, len, root_pem, now, &err), NK_NEGATIVE);
+	assert_non_null(strstr(err.msg, "chain failed"));
+	free(doc);
+}
+
 static void test_expectations(void **state)
 {
 	struct attest_bytes nonce = { (const unsigned char *)"0123456789", 10, 1 };
@@ -580,6 +606,7 @@ int main(void)
 		cmocka_unit_test(test_bad_root_pem),
 		cmocka_unit_test(test_chain_time),
 		cmocka_unit_test(test_signature_flip),
+		cmocka_unit_test(test_cert_cache_never_vouches),
 		cmocka_unit_test(test_expectations),
 		cmocka_unit_test(test_debug_document),
 		cmocka_unit_test(test_embedded_root),
