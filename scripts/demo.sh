@@ -126,13 +126,17 @@ step "13. The enclave's attestation document: a nonce from the verifier, an RSA 
 run openssl genpkey -quiet -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out enclave-key.pem
 run sh -c 'openssl pkey -in enclave-key.pem -pubout | nsm-attest --public-key - \
 	--nonce-hex 00112233445566778899aabbccddeeff -o attestation.cbor'
-echo "Checked by an independent verifier (Python cryptography + cbor2): COSE signature, chain to"
-echo "the simulator's test root, nonce; then the key policy judges the PCRs the document states:"
-run sh -c "/usr/bin/python3 '$root/tests/fixtures/attest_check.py' attestation.cbor \
-	--root '$work/pki/root.pem' --nonce-hex 00112233445566778899aabbccddeeff > attested.json"
-pcr_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pcrs"][sys.argv[2]])' attested.json "$1"; }
-decide "the enclave, with the PCRs of its verified document:" --action kms:Decrypt --principal "$ROLE" \
-	--pcr "0=$(pcr_of 0)" --pcr "1=$(pcr_of 1)" --pcr "2=$(pcr_of 2)"
+pcr-compute demo.eif > measurements.json
+run sh -c "attest-verify --root '$work/pki/root.pem' --nonce-hex 00112233445566778899aabbccddeeff \
+	--measurements measurements.json --format text attestation.cbor | grep -E '^(verified|PCR[0-3]:|nonce|checks)'"
+echo "Would KMS decrypt for this enclave? The key policy of step 7, evaluated for this document:"
+run attest-verify --root "$work/pki/root.pem" --policy policy.json --action kms:Decrypt \
+	--principal "$ROLE" attestation.cbor
+echo "(no Deny fired: the attested PCRs are the image's; the first Allow that matches decides)"
+echo "The same document checked against the real AWS root is refused: it comes from a simulator."
+printf '$ attest-verify attestation.cbor\n'
+rc=0; attest-verify attestation.cbor >/dev/null || rc=$?
+[ "$rc" -eq 1 ] || { echo "demo: a simulator document passed for AWS's (exit $rc)" >&2; exit 1; }
 
 step "14. Measure the configuration into PCR16 inside the enclave, predicted on the build host"
 run sh -c 'printf "{\"mode\": \"production\"}" > config.json'
@@ -149,8 +153,11 @@ run nsm-sim --socket "$work/debug.sock" --eif demo.eif --debug-mode --pki "$work
 	--pidfile "$work/debug.pid" &
 while [ ! -s "$work/debug.pid" ]; do sleep 0.05; done
 run nsm-pcr --nsm "unix:$work/debug.sock" describe 0
-Z=$(nsm-pcr --nsm "unix:$work/debug.sock" describe 0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["value"])')
-decide "the debug-mode enclave, with the PCRs it reports:" --action kms:Decrypt --principal "$ROLE" \
-	--pcr "0=$Z" --pcr "1=$Z" --pcr "2=$Z"
+run nsm-attest --nsm "unix:$work/debug.sock" -o debug.cbor
+printf '$ attest-verify --root %s --policy policy.json --action kms:Decrypt --principal %s debug.cbor\n' \
+	"$work/pki/root.pem" "$ROLE"
+rc=0; attest-verify --root "$work/pki/root.pem" --policy policy.json --action kms:Decrypt \
+	--principal "$ROLE" debug.cbor || rc=$?
+[ "$rc" -eq 1 ] || { echo "demo: the debug-mode enclave was allowed (exit $rc)" >&2; exit 1; }
 
 step "Done. The files are in $work"
