@@ -1,5 +1,7 @@
 #include "policy.h"
 
+#include <ctype.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -366,4 +368,40 @@ int policy_render(const json_t *j, int limit, char **out, size_t *len, struct nk
 	*out = grown;
 	*len = n;
 	return NK_OK;
+}
+
+int policy_wildcard(const char *pat, const char *s, int ci)
+{
+	const char *star = NULL, *resume = NULL;
+
+	while (*s) {
+		unsigned char a = (unsigned char)*pat, b = (unsigned char)*s;
+
+		if (a == '*') {
+			star = pat++;
+			resume = s;
+		} else if (a && (a == '?' || (ci ? tolower(a) == tolower(b) : a == b))) {
+			pat++;
+			s++;
+		} else if (star) {
+			/* backtrack: let the last '*' take one more character */
+			pat = star + 1;
+			s = ++resume;
+		} else {
+			return 0;
+		}
+	}
+	while (*pat == '*')
+		pat++;
+	return !*pat;
+}
+
+size_t policy_list_size(const json_t *v)
+{
+	return json_is_array(v) ? json_array_size(v) : json_is_string(v) ? 1 : 0;
+}
+
+const char *policy_list_at(const json_t *v, size_t i)
+{
+	return json_string_value(json_is_array(v) ? json_array_get(v, i) : v);
 }

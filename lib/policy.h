@@ -151,4 +151,15 @@ int policy_load_file(const char *path, json_t **out, struct nk_err *err);
  * otherwise).  s->values must not be empty. */
 int policy_merge(json_t *doc, const char *name, struct policy_spec *s, int add, struct nk_err *err);
 
+/* --- Shared by the linter and the evaluator ---------------------------- */
+
+/* IAM's wildcards: '*' any run (also empty), '?' one character; ci: ignore
+ * case (action names), else exact (condition values of StringLike). */
+int policy_wildcard(const char *pat, const char *s, int ci);
+
+/* A policy element that is a string or an array of strings: its length
+ * (0 for anything else) and its i-th string (NULL for a non-string). */
+size_t policy_list_size(const json_t *v);
+const char *policy_list_at(const json_t *v, size_t i);
+
 #endif

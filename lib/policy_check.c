@@ -6,6 +6,7 @@
  * KMS operations carry the enclave's attestation, so a condition on it is absent
  * from every other request, PutKeyPolicy included. */
 #include "policy_check.h"
+#include "policy.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -167,30 +168,6 @@ static void finding(struct ctx *c, int is_error, const char *fmt, ...)
 
 /* --- string helpers ------------------------------------------------------- */
 
-/* IAM's wildcards in action names: '*' any run, '?' one character, any case. */
-static int glob_match(const char *pat, const char *s)
-{
-	const char *star = NULL, *resume = NULL;
-
-	while (*s) {
-		if (*pat == '*') {
-			star = pat++;
-			resume = s;
-		} else if (*pat && (*pat == '?' || tolower((unsigned char)*pat) == tolower((unsigned char)*s))) {
-			pat++;
-			s++;
-		} else if (star) {
-			pat = star + 1;
-			s = ++resume;
-		} else {
-			return 0;
-		}
-	}
-	while (*pat == '*')
-		pat++;
-	return !*pat;
-}
-
 static int has_wildcard(const char *s)
 {
 	return strpbrk(s, "*?") != NULL;
@@ -234,17 +211,6 @@ static int is_string_list(const json_t *v)
 		if (!json_is_string(e))
 			return 0;
 	return 1;
-}
-
-static size_t list_size(const json_t *v)
-{
-	return json_is_array(v) ? json_array_size(v) : json_is_string(v) ? 1 : 0;
-}
-
-/* The i-th string of a string or array; NULL for a non-string element. */
-static const char *list_at(const json_t *v, size_t i)
-{
-	return json_string_value(json_is_array(v) ? json_array_get(v, i) : v);
 }
 
 /* --- condition keys and operators --------------------------------------- */
@@ -404,8 +370,8 @@ static int holds_when_absent(const struct op *op, const json_t *values)
 	if (op->if_exists)
 		return 1;
 	if (is_null_op(op)) {
-		for (size_t i = 0; i < list_size(values); i++)
-			if (list_at(values, i) && !strcasecmp(list_at(values, i), "true"))
+		for (size_t i = 0; i < policy_list_size(values); i++)
+			if (policy_list_at(values, i) && !strcasecmp(policy_list_at(values, i), "true"))
 				return 1;
 		return 0;
 	}
@@ -467,8 +433,8 @@ static void check_att_values(struct ctx *c, const struct stmt *s, const struct o
 {
 	struct shown b1, b2;
 
-	for (size_t i = 0; i < list_size(values); i++) {
-		const char *v = list_at(values, i);
+	for (size_t i = 0; i < policy_list_size(values); i++) {
+		const char *v = policy_list_at(values, i);
 
 		if (!v)
 			ERROR(c, "'%s' has a value that is not a string: attestation values are %d hex characters",
@@ -648,27 +614,27 @@ static const char *admin_covered(const json_t *action, const json_t *not_action,
 		for (size_t p = 0; p < nprobe; p++) {
 			size_t i;
 
-			for (i = 0; i < list_size(not_action); i++)
-				if (glob_match(list_at(not_action, i), admin_actions[p]))
+			for (i = 0; i < policy_list_size(not_action); i++)
+				if (policy_wildcard(policy_list_at(not_action, i), admin_actions[p], 1))
 					break;
-			if (i == list_size(not_action))
+			if (i == policy_list_size(not_action))
 				return admin_actions[p];
 		}
 		return NULL;
 	}
 	for (size_t p = 0; p < nprobe; p++) {
-		for (size_t i = 0; i < list_size(action); i++) {
-			if (glob_match(list_at(action, i), admin_actions[p])) {
-				*by = list_at(action, i);
+		for (size_t i = 0; i < policy_list_size(action); i++) {
+			if (policy_wildcard(policy_list_at(action, i), admin_actions[p], 1)) {
+				*by = policy_list_at(action, i);
 				return admin_actions[p];
 			}
 		}
 	}
 	/* Named actions the administrator statement's wildcards cover (kms:GetPublicKey). */
-	for (size_t i = 0; i < list_size(action); i++) {
+	for (size_t i = 0; i < policy_list_size(action); i++) {
 		for (size_t p = 0; p < npat; p++) {
-			if (!has_wildcard(list_at(action, i)) && glob_match(admin_patterns[p], list_at(action, i))) {
-				*by = list_at(action, i);
+			if (!has_wildcard(policy_list_at(action, i)) && policy_wildcard(admin_patterns[p], policy_list_at(action, i), 1)) {
+				*by = policy_list_at(action, i);
 				return *by;
 			}
 		}
@@ -712,7 +678,7 @@ static int is_attested(const char *action)
 static int is_admin(const char *action)
 {
 	for (size_t i = 0; i < sizeof admin_patterns / sizeof admin_patterns[0]; i++)
-		if (glob_match(admin_patterns[i], action))
+		if (policy_wildcard(admin_patterns[i], action, 1))
 			return 1;
 	return 0;
 }
@@ -727,8 +693,8 @@ static void check_unattested_actions(struct ctx *c, struct stmt *s)
 
 	if (!is_string_list(action))
 		return;
-	for (size_t i = 0; i < list_size(action); i++) {
-		const char *a = list_at(action, i);
+	for (size_t i = 0; i < policy_list_size(action); i++) {
+		const char *a = policy_list_at(action, i);
 
 		if (has_wildcard(a) || is_attested(a))
 			continue;

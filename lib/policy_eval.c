@@ -1,6 +1,6 @@
-/* The key policy evaluator of policy_eval.h.  Own wildcard matcher and
- * operator table: the linter's (policy_check.c) are static and its operator
- * table also knows operators this evaluator refuses to guess at. */
+/* The key policy evaluator of policy_eval.h.  Its own operator table: the
+ * linter's (policy_check.c) also knows operators this evaluator refuses to
+ * guess at. */
 #include "policy_eval.h"
 
 #include <ctype.h>
@@ -34,33 +34,10 @@ struct shown {
 
 /* --- matching ------------------------------------------------------------- */
 
-static int same_char(unsigned char a, unsigned char b, int ci)
+/* An element that is one value or an array of them (validated before). */
+static size_t elems(const json_t *v)
 {
-	return ci ? tolower(a) == tolower(b) : a == b;
-}
-
-/* IAM wildcards: '*' any run (also empty), '?' exactly one character. */
-static int wildcard(const char *pat, const char *s, int ci)
-{
-	const char *star = NULL, *resume = NULL;
-
-	while (*s) {
-		if (*pat == '*') {
-			star = pat++;
-			resume = s;
-		} else if (*pat && (*pat == '?' || same_char((unsigned char)*pat, (unsigned char)*s, ci))) {
-			pat++;
-			s++;
-		} else if (star) {
-			pat = star + 1;
-			s = ++resume;
-		} else {
-			return 0;
-		}
-	}
-	while (*pat == '*')
-		pat++;
-	return !*pat;
+	return json_is_array(v) ? json_array_size(v) : 1;
 }
 
 /* arn:PART:(iam|sts)::ACCT(12 digits):RESOURCE, the only ARNs that name
@@ -171,16 +148,6 @@ static int string_list(const struct stmt *s, const char *name, const json_t *v)
 	return NK_OK;
 }
 
-static size_t list_size(const json_t *v)
-{
-	return json_is_array(v) ? json_array_size(v) : 1;
-}
-
-static const char *list_at(const json_t *v, size_t i)
-{
-	return json_string_value(json_is_array(v) ? json_array_get(v, i) : v);
-}
-
 /* The element and whether it is the negated form; NK_DATA when the
  * statement has neither or both. */
 static int pick(const struct stmt *s, const char *name, const char *not_name, const json_t **v, int *negated)
@@ -215,8 +182,8 @@ static int principal_match(const struct stmt *s, const char *caller, int *match)
 				continue;  /* Service, Federated, ...: never an IAM caller */
 			if ((rc = string_list(s, "the AWS principal", v)))
 				return rc;
-			for (size_t i = 0; caller && i < list_size(v); i++)
-				hit |= principal_entry_match(list_at(v, i), caller);
+			for (size_t i = 0; caller && i < elems(v); i++)
+				hit |= principal_entry_match(policy_list_at(v, i), caller);
 		}
 	} else {
 		return bad(s, "Principal is neither \"*\" nor an object", NULL);
@@ -232,8 +199,8 @@ static int action_match(const struct stmt *s, const char *action, int *match)
 
 	if ((rc = pick(s, "Action", "NotAction", &a, &negated)) || (rc = string_list(s, "Action", a)))
 		return rc;
-	for (size_t i = 0; i < list_size(a); i++)
-		hit |= wildcard(list_at(a, i), action, 1);
+	for (size_t i = 0; i < elems(a); i++)
+		hit |= policy_wildcard(policy_list_at(a, i), action, 1);
 	*match = negated ? !hit : hit;
 	return NK_OK;
 }
@@ -251,15 +218,15 @@ static int resource_check(const struct stmt *s)
 		return bad(s, "no Resource", NULL);
 	if ((rc = string_list(s, "Resource", r)))
 		return rc;
-	if (!list_size(r))
+	if (!elems(r))
 		return bad(s, "Resource is an empty array", NULL);
-	for (size_t i = 0; i < list_size(r); i++) {
-		const char *e = list_at(r, i);
+	for (size_t i = 0; i < elems(r); i++) {
+		const char *e = policy_list_at(r, i);
 
 		if (*e && strspn(e, "*") == strlen(e))
 			return NK_OK;
 	}
-	return bad(s, "Resource is not \"*\" (key policies name their key as \"*\"):", list_at(r, 0));
+	return bad(s, "Resource is not \"*\" (key policies name their key as \"*\"):", policy_list_at(r, 0));
 }
 
 /* --- conditions ----------------------------------------------------------- */
@@ -340,7 +307,7 @@ static int compare(enum cmp cmp, const char *policy, const char *request)
 	case CMP_EQ:
 		return !strcmp(policy, request);
 	case CMP_LIKE:
-		return wildcard(policy, request, 0);
+		return policy_wildcard(policy, request, 0);
 	default:
 		return !strcasecmp(policy, request);
 	}
@@ -506,7 +473,7 @@ int policy_eval(const json_t *policy, const struct policy_request *r, struct pol
 	if (!json_is_array(list) && !json_is_object(list))
 		return err_set(err, NK_DATA, "not a key policy: Statement is neither an array nor an object");
 
-	for (size_t i = 0; i < list_size(list); i++) {
+	for (size_t i = 0; i < elems(list); i++) {
 		int is_allow = 0, pmatch = 0, amatch = 0;
 
 		s.pos = i + 1;
