@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include "jsonx.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -50,6 +52,7 @@ static void process_init(const char *name)
 	/* Secrets pass through our memory: no core files, and no ptrace by peers. */
 	setrlimit(RLIMIT_CORE, &no_core);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	jsonx_wipe_on_free();
 }
 
 static size_t count_opts(const struct cli_opt *o)

@@ -1,6 +1,9 @@
 #include "jsonx.h"
 
+#include <malloc.h>
 #include <stdlib.h>
+
+#include <openssl/crypto.h>
 #include "io.h"
 
 int jsonx_parse(const void *buf, size_t len, const char *name, json_t **out, struct nk_err *err)
@@ -53,4 +56,18 @@ int jsonx_get_str(const json_t *obj, const char *key, const char **out, const ch
 		return err_set(err, NK_DATA, "%s: \"%s\" must be a string", where, key);
 	*out = json_string_value(v);
 	return NK_OK;
+}
+
+/* jansson does not pass sizes to free: the allocator knows the block's. */
+static void wiping_free(void *p)
+{
+	if (p) {
+		OPENSSL_cleanse(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
+void jsonx_wipe_on_free(void)
+{
+	json_set_alloc_funcs(malloc, wiping_free);
 }

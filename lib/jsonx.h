@@ -19,6 +19,11 @@ int jsonx_print(const json_t *j, FILE *f, struct nk_err *err);
 /* Compact form (",", ":" separators) as a malloc'd string. */
 char *jsonx_compact(const json_t *j);
 
+/* Make jansson wipe every block it frees: JSON bodies carry secrets (KMS
+ * plaintexts, credentials) and jansson copies strings.  Called at start-up
+ * (cli_start), before any JSON value exists. */
+void jsonx_wipe_on_free(void);
+
 /* Getters that leave *out alone when the key is absent and fail on the wrong type. */
 int jsonx_get_str(const json_t *obj, const char *key, const char **out, const char *where, struct nk_err *err);
 
