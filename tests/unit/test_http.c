@@ -273,43 +273,41 @@ static void test_keep_alive(void **state)
 	assert_int_equal(s.nconn, 1);
 }
 
-static void test_retry_500_then_ok(void **state)
+/* Retries: what the server answers, in order (the last answer repeats), and
+ * what the client must end with.  Out of retries, the last answer is
+ * returned for the caller to report; a dropped connection costs a new one. */
+static void test_retry_table(void **state)
 {
-	static const enum act script[] = { ERR500, ERR500, OK200 };
-	struct srv s;
-	struct http_resp r;
-	struct nk_err e = { 0 };
-	struct http_client *c;
+	static const struct {
+		const char *what;
+		enum act script[3];
+		size_t n;
+		long status;
+		int attempts, nreq, nconn;  /* 0: not checked */
+	} cases[] = {
+		{ "500, 500, 200", { ERR500, ERR500, OK200 }, 3, 200, 3, 3, 0 },
+		{ "500 forever", { ERR500 }, 1, 500, 4, 4, 0 },
+		{ "429, ThrottlingException, 200", { ERR429, THROTTLE400, OK200 }, 3, 200, 3, 3, 0 },
+		{ "dropped, 200", { DROP, OK200 }, 2, 200, 2, 0, 2 },
+		{ "400 is final", { ERR400, OK200 }, 2, 400, 1, 1, 0 },
+	};
 
-	srv_start(&s, AF_INET, script, 3);
-	c = client_at(&s, 3, 0);
-	assert_int_equal(post(c, &r, &e), NK_OK);
-	assert_int_equal(r.status, 200);
-	assert_int_equal(r.attempts, 3);
-	assert_int_equal(s.nreq, 3);
-	http_resp_free(&r);
-	http_close(c);
-	srv_stop(&s);
-}
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct srv s;
+		struct http_resp r;
+		struct nk_err e = { 0 };
+		struct http_client *c;
 
-/* Out of retries, the last answer is returned for the caller to report. */
-static void test_retry_500_exhausted(void **state)
-{
-	static const enum act script[] = { ERR500 };
-	struct srv s;
-	struct http_resp r;
-	struct nk_err e = { 0 };
-	struct http_client *c;
-
-	srv_start(&s, AF_INET, script, 1);
-	c = client_at(&s, 3, 0);
-	assert_int_equal(post(c, &r, &e), NK_OK);
-	assert_int_equal(r.status, 500);
-	assert_int_equal(r.attempts, 4);
-	assert_int_equal(s.nreq, 4);
-	http_resp_free(&r);
-	http_close(c);
-	srv_stop(&s);
+		srv_start(&s, AF_INET, cases[i].script, cases[i].n);
+		c = client_at(&s, 3, 0);
+		if (post(c, &r, &e) != NK_OK || r.status != cases[i].status || r.attempts != cases[i].attempts ||
+		    (cases[i].nreq && s.nreq != cases[i].nreq) || (cases[i].nconn && s.nconn != cases[i].nconn))
+			fail_msg("%s: status %ld after %d attempts, %d requests on %d connections",
+				 cases[i].what, r.status, r.attempts, s.nreq, s.nconn);
+		http_resp_free(&r);
+		http_close(c);
+		srv_stop(&s);
+	}
 }
 
 static void test_no_retry_400(void **state)
@@ -328,24 +326,6 @@ static void test_no_retry_400(void **state)
 	assert_int_equal(s.nreq, 1);
 	assert_string_equal(r.error_type, "AccessDeniedException:http://x/");
 	assert_string_equal((char *)r.body, "{\"__type\":\"AccessDeniedException\"}");
-	http_resp_free(&r);
-	http_close(c);
-	srv_stop(&s);
-}
-
-static void test_retry_throttling(void **state)
-{
-	static const enum act script[] = { ERR429, THROTTLE400, OK200 };
-	struct srv s;
-	struct http_resp r;
-	struct nk_err e = { 0 };
-	struct http_client *c;
-
-	srv_start(&s, AF_INET, script, 3);
-	c = client_at(&s, 3, 0);
-	assert_int_equal(post(c, &r, &e), NK_OK);
-	assert_int_equal(r.status, 200);
-	assert_int_equal(r.attempts, 3);
 	http_resp_free(&r);
 	http_close(c);
 	srv_stop(&s);
@@ -372,25 +352,6 @@ static void test_retry_callback(void **state)
 	assert_int_equal(r.status, 500);
 	assert_int_equal(r.attempts, 1);
 	assert_int_equal(calls, 1);
-	http_resp_free(&r);
-	http_close(c);
-	srv_stop(&s);
-}
-
-static void test_retry_dropped(void **state)
-{
-	static const enum act script[] = { DROP, OK200 };
-	struct srv s;
-	struct http_resp r;
-	struct nk_err e = { 0 };
-	struct http_client *c;
-
-	srv_start(&s, AF_INET, script, 2);
-	c = client_at(&s, 3, 0);
-	assert_int_equal(post(c, &r, &e), NK_OK);
-	assert_int_equal(r.status, 200);
-	assert_int_equal(r.attempts, 2);
-	assert_int_equal(s.nconn, 2);
 	http_resp_free(&r);
 	http_close(c);
 	srv_stop(&s);
@@ -688,12 +649,9 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_keep_alive),
-		cmocka_unit_test(test_retry_500_then_ok),
-		cmocka_unit_test(test_retry_500_exhausted),
+		cmocka_unit_test(test_retry_table),
 		cmocka_unit_test(test_no_retry_400),
-		cmocka_unit_test(test_retry_throttling),
 		cmocka_unit_test(test_retry_callback),
-		cmocka_unit_test(test_retry_dropped),
 		cmocka_unit_test(test_dropped_exhausted),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_timeout),
