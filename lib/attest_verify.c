@@ -18,6 +18,7 @@
 #include "cborx.h"
 #include "enc.h"
 #include "io.h"
+#include "jsonx.h"
 #include "meas.h"
 #include "policy.h"
 
@@ -775,17 +776,7 @@ bad:
 
 static json_t *hex_or_null(const struct attest_bytes *b)
 {
-	char *h;
-	json_t *j;
-
-	if (!b->present)
-		return json_null();
-	if (!(h = malloc(2 * b->len + 1)))
-		return NULL;
-	enc_hex(b->p, b->len, h);
-	j = json_string(h);
-	free(h);
-	return j;
+	return b->present ? jsonx_hex(b->p, b->len) : json_null();
 }
 
 /* RFC 2253 text of a name; NULL when out of memory. */

@@ -16,7 +16,7 @@ void enc_hex(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int hexval(int c)
+int enc_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -36,7 +36,7 @@ int enc_unhex(const char *s, unsigned char *out, size_t max, size_t *outlen, str
 	if (n / 2 > max)
 		return err_set(err, NK_DATA, "hex value too long (%zu bytes, at most %zu)", n / 2, max);
 	for (size_t i = 0; i < n; i += 2) {
-		int hi = hexval((unsigned char)s[i]), lo = hexval((unsigned char)s[i + 1]);
+		int hi = enc_hexval((unsigned char)s[i]), lo = enc_hexval((unsigned char)s[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return err_set(err, NK_DATA, "not a hex digit at position %zu", hi < 0 ? i + 1 : i + 2);

@@ -12,6 +12,9 @@ void enc_hex(const unsigned char *in, size_t n, char *out);
  * max bytes are written; returns NK_DATA with a message on bad input. */
 int enc_unhex(const char *s, unsigned char *out, size_t max, size_t *outlen, struct nk_err *err);
 
+/* The value of one hex digit (either case), -1 for anything else. */
+int enc_hexval(int c);
+
 /* Base64 (RFC 4648, with padding).  enc_b64 returns a malloc'd string. */
 char *enc_b64(const unsigned char *in, size_t n);
 /* Decode base64; ASCII white space is skipped; out must hold

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <openssl/crypto.h>
+#include "enc.h"
 #include "io.h"
 
 int jsonx_parse(const void *buf, size_t len, const char *name, json_t **out, struct nk_err *err)
@@ -70,4 +71,17 @@ static void wiping_free(void *p)
 void jsonx_wipe_on_free(void)
 {
 	json_set_alloc_funcs(malloc, wiping_free);
+}
+
+json_t *jsonx_hex(const unsigned char *p, size_t n)
+{
+	char *hex = malloc(2 * n + 1);
+	json_t *j;
+
+	if (!hex)
+		return NULL;
+	enc_hex(p, n, hex);
+	j = json_string(hex);
+	free(hex);
+	return j;
 }

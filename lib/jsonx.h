@@ -24,6 +24,9 @@ char *jsonx_compact(const json_t *j);
  * (cli_start), before any JSON value exists. */
 void jsonx_wipe_on_free(void);
 
+/* Bytes as a JSON string of lowercase hex; NULL when out of memory. */
+json_t *jsonx_hex(const unsigned char *p, size_t n);
+
 /* Getters that leave *out alone when the key is absent and fail on the wrong type. */
 int jsonx_get_str(const json_t *obj, const char *key, const char **out, const char *where, struct nk_err *err);
 

@@ -31,14 +31,6 @@ unsigned meas_count(const struct meas *m)
 	return n;
 }
 
-static json_t *hexstr(const unsigned char v[PCR_LEN])
-{
-	char hex[PCR_HEX_LEN + 1];
-
-	enc_hex(v, PCR_LEN, hex);
-	return json_string(hex);
-}
-
 json_t *meas_map(const struct meas *m)
 {
 	json_t *o = json_object();
@@ -50,10 +42,10 @@ json_t *meas_map(const struct meas *m)
 	for (unsigned i = 0; i < PCR_COUNT; i++)
 		if (m->have[i]) {
 			snprintf(key, sizeof key, "PCR%u", i);
-			json_object_set_new(o, key, hexstr(m->pcr[i]));
+			json_object_set_new(o, key, jsonx_hex(m->pcr[i], PCR_LEN));
 		}
 	if (m->have_input)
-		json_object_set_new(o, "PCR", hexstr(m->input));
+		json_object_set_new(o, "PCR", jsonx_hex(m->input, PCR_LEN));
 	return o;
 }
 

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "enc.h"
 #include "io.h"
+#include "jsonx.h"
 
 const char *nsmtool_spec(const char *opt)
 {
@@ -298,26 +299,13 @@ int nsmtool_pcr_range(const char *s, uint16_t *out, struct nk_err *err)
 	return NK_OK;
 }
 
-static json_t *hex_json(const unsigned char *p, size_t n)
-{
-	char *hex = malloc(2 * n + 1);
-	json_t *j;
-
-	if (!hex)
-		return NULL;
-	enc_hex(p, n, hex);
-	j = json_string(hex);
-	free(hex);
-	return j;
-}
-
 json_t *nsmtool_pcr_json(uint16_t index, const struct nsm_response *r)
 {
 	json_t *o = json_object();
 
 	if (!o || json_object_set_new(o, "index", json_integer(index)) ||
 	    json_object_set_new(o, "locked", json_boolean(r->lock)) ||
-	    json_object_set_new(o, "value", hex_json(r->data.p, r->data.len))) {
+	    json_object_set_new(o, "value", jsonx_hex(r->data.p, r->data.len))) {
 		json_decref(o);
 		return NULL;
 	}

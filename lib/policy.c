@@ -55,7 +55,7 @@ void policy_strs_free(struct policy_strs *l)
 	l->n = 0;
 }
 
-static int is_hex96(const char *s)
+int policy_is_pcr_hex(const char *s)
 {
 	size_t n = strspn(s, "0123456789abcdefABCDEF");
 
@@ -66,7 +66,7 @@ int policy_values_add(struct policy_values *v, unsigned pcr, const char *hex, st
 {
 	char low[PCR_HEX_LEN + 1];
 
-	if (pcr >= PCR_COUNT || !is_hex96(hex))
+	if (pcr >= PCR_COUNT || !policy_is_pcr_hex(hex))
 		return err_set(err, NK_DATA, "'%s' is not %d hex characters", hex, PCR_HEX_LEN);
 	for (size_t i = 0; i <= PCR_HEX_LEN; i++)
 		low[i] = hex[i] >= 'A' && hex[i] <= 'F' ? (char)(hex[i] - 'A' + 'a') : hex[i];
@@ -171,7 +171,7 @@ int policy_values_arg(struct policy_values *v, const char *opt, const char *arg,
 				       arg);
 		hex = eq + 1;
 	}
-	if (!is_hex96(hex))
+	if (!policy_is_pcr_hex(hex))
 		return err_set(err, NK_USAGE, "invalid value '%s' for --%s: expected %d hex characters", arg, opt,
 			       PCR_HEX_LEN);
 	if (strcmp(opt, "image-sha384") == 0)

@@ -153,6 +153,9 @@ int policy_merge(json_t *doc, const char *name, struct policy_spec *s, int add, 
 
 /* --- Shared by the linter and the evaluator ---------------------------- */
 
+/* True when s is exactly 96 hex digits (a PCR value), either case. */
+int policy_is_pcr_hex(const char *s);
+
 /* IAM's wildcards: '*' any run (also empty), '?' one character; ci: ignore
  * case (action names), else exact (condition values of StringLike). */
 int policy_wildcard(const char *pat, const char *s, int ci);

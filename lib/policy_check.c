@@ -406,16 +406,6 @@ static int check_value_shape(struct ctx *c, const struct op *op, const char *key
 	return ok;
 }
 
-static int is_hex96(const char *s)
-{
-	size_t n = 0;
-
-	for (; s[n]; n++)
-		if (!isxdigit((unsigned char)s[n]))
-			return 0;
-	return n == PCR_HEX_LEN;
-}
-
 static int is_all_zero(const char *s)
 {
 	return strspn(s, "0") == PCR_HEX_LEN && !s[PCR_HEX_LEN];
@@ -439,7 +429,7 @@ static void check_att_values(struct ctx *c, const struct stmt *s, const struct o
 		if (!v)
 			ERROR(c, "'%s' has a value that is not a string: attestation values are %d hex characters",
 			      show(key, &b1), PCR_HEX_LEN);
-		else if (!is_hex96(v))
+		else if (!policy_is_pcr_hex(v))
 			ERROR(c, "'%s' value '%s' is not %d hex characters: it never equals a measurement",
 			      show(key, &b1), show(v, &b2), PCR_HEX_LEN);
 		else if (is_all_zero(v) && zero_admits(s, op))

@@ -95,17 +95,6 @@ static void uri_encode(struct sb *b, const char *s, size_t n, int keep_slash)
 	}
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode then encode, so "%E1%88%B4" and the raw UTF-8 sign alike;
  * a '%' not followed by two hex digits is taken literally. */
 static char *reencode(const char *s, size_t n)
@@ -115,8 +104,8 @@ static char *reencode(const char *s, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
 
-		if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			c = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+		if (c == '%' && i + 2 < n && enc_hexval(s[i + 1]) >= 0 && enc_hexval(s[i + 2]) >= 0) {
+			c = (char)(enc_hexval(s[i + 1]) << 4 | enc_hexval(s[i + 2]));
 			i += 2;
 		}
 		uri_encode(&b, &c, 1, 0);
