@@ -16,6 +16,9 @@
 
 #include <cbor.h>
 #include <curl/curl.h>
+/* Weak: only the tools that talk to KMS link libcurl (the Makefile links with
+ * --as-needed); --version of the others says so instead of loading it. */
+#pragma weak curl_version_info
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <popt.h>
@@ -95,11 +98,11 @@ static void print_help(const struct cli_tool *t)
 
 static void print_version(const struct cli_tool *t)
 {
-	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+	const curl_version_info_data *cv = curl_version_info ? curl_version_info(CURLVERSION_NOW) : NULL;
 
 	printf("%s (nitrokit) %s\n", t->name, NK_VERSION);
 	printf("%s\n", OpenSSL_version(OPENSSL_VERSION));
-	printf("libcurl %s\n", cv ? cv->version : "unknown");
+	printf("libcurl %s\n", cv ? cv->version : "not linked (this tool makes no HTTP calls)");
 	printf("libcbor %d.%d.%d\n", CBOR_MAJOR_VERSION, CBOR_MINOR_VERSION, CBOR_PATCH_VERSION);
 	printf("jansson %s\n", JANSSON_VERSION);
 }
