@@ -79,8 +79,10 @@ bin/%: cmd/%/main.o $(LIB)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 .SECONDEXPANSION:
-man/%.1: cmd/$$*/$$*.1.scd man/exit-codes.scd
-	$(call say,SCDOC,$@)sed -e '/^%EXIT_CODES%$$/{r man/exit-codes.scd' -e 'd;}' $< | scdoc > $@
+man/%.1: cmd/$$*/$$*.1.scd man/exit-codes.scd man/kms-options.scd man/kms-environment.scd
+	$(call say,SCDOC,$@)sed -e '/^%EXIT_CODES%$$/{r man/exit-codes.scd' -e 'd;}' \
+	  -e '/^%KMS_OPTIONS%$$/{r man/kms-options.scd' -e 'd;}' \
+	  -e '/^%KMS_ENVIRONMENT%$$/{r man/kms-environment.scd' -e 'd;}' $< | scdoc > $@
 
 lib/libnsm-sim-preload.so: preload/nsm-sim-preload.c lib/nsm.h $(FLAGS_STAMP)
 	$(call say,CCLD,$@)$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -fPIC -shared -Ilib \

@@ -410,6 +410,18 @@ static void reset_answer(struct http_resp *r)
 		r->body[0] = 0;
 }
 
+/* curl's figures of the attempt just made, for --verbose and the benchmark. */
+static void note_timing(struct http_client *c, struct http_resp *r)
+{
+	curl_off_t t = 0;
+	long n = 0;
+
+	r->connect_us = curl_easy_getinfo(c->curl, CURLINFO_CONNECT_TIME_T, &t) == CURLE_OK ? (long)t : 0;
+	r->total_us = curl_easy_getinfo(c->curl, CURLINFO_TOTAL_TIME_T, &t) == CURLE_OK ? (long)t : 0;
+	if (curl_easy_getinfo(c->curl, CURLINFO_NUM_CONNECTS, &n) == CURLE_OK)
+		r->new_connections += n;
+}
+
 int http_post(struct http_client *c, const char *const *headers, size_t nheaders,
 	      const void *body, size_t len, http_retry_fn retryable, void *arg,
 	      struct http_resp *resp, struct nk_err *err)
@@ -447,6 +459,7 @@ int http_post(struct http_client *c, const char *const *headers, size_t nheaders
 		c->errbuf[0] = 0;
 		resp->attempts = attempt + 1;
 		cc = curl_easy_perform(c->curl);
+		note_timing(c, resp);
 		if (cc == CURLE_OK) {
 			curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 			if (resp->status >= 200 && resp->status <= 299)

@@ -48,6 +48,9 @@ struct http_resp {
 	unsigned char *body;      /* NUL-terminated (len excludes it); never NULL on NK_OK */
 	size_t len;
 	int attempts;             /* requests sent, including the last */
+	long connect_us;          /* time to connect in the last attempt; 0 on a reused connection */
+	long total_us;            /* the last attempt, from start to the end of the body */
+	long new_connections;     /* connections opened by this call (all attempts) */
 };
 
 /* Decides whether a complete non-2xx answer is worth another attempt.  NULL

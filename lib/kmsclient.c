@@ -1,0 +1,556 @@
+/* kmsclient: see kmsclient.h. */
+#include "kmsclient.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <curl/curl.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "cli.h"
+#include "cms.h"
+#include "creds.h"
+#include "http.h"
+#include "nsm.h"
+#include "nsmtool.h"
+#include "sigv4.h"
+
+#define DEFAULT_REGION "us-east-1"
+#define CONTENT_TYPE "application/x-amz-json-1.1"
+#define MAX_RETRIES 10
+#define MAX_TIMEOUT_S 3600
+
+static long usec_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000000L + (t1.tv_nsec - t0->tv_nsec) / 1000;
+}
+
+/* --- options ------------------------------------------------------------ */
+
+void kmsclient_opts_init(struct kmsclient_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->retries = -1;
+}
+
+void kmsclient_opts_free(struct kmsclient_opts *o)
+{
+	free((char *)o->region);
+	free((char *)o->endpoint);
+	free((char *)o->vsock);
+	free((char *)o->ca_bundle);
+	free((char *)o->credentials);
+	free((char *)o->nsm);
+	kmsclient_opts_init(o);
+}
+
+static int set_str(const char **slot, const char *name, const char *arg, struct nk_err *err)
+{
+	char *s;
+
+	if (!*arg)
+		return err_set(err, NK_USAGE, "--%s must not be empty", name);
+	if (!(s = strdup(arg)))
+		return err_set(err, NK_IO, "out of memory");
+	free((char *)*slot);
+	*slot = s;
+	return NK_OK;
+}
+
+int kmsclient_opt(struct kmsclient_opts *o, const char *name, const char *arg, struct nk_err *err)
+{
+	unsigned long v;
+	int rc;
+
+	if (strcmp(name, "fips") == 0) {
+		o->fips = 1;
+		return NK_OK;
+	}
+	if (strcmp(name, "retries") == 0) {
+		if ((rc = cli_uint(arg, 0, MAX_RETRIES, name, &v, err)))
+			return rc;
+		o->retries = (int)v;
+		return NK_OK;
+	}
+	if (strcmp(name, "timeout") == 0) {
+		if ((rc = cli_uint(arg, 1, MAX_TIMEOUT_S, name, &v, err)))
+			return rc;
+		o->timeout_ms = (long)v * 1000;
+		return NK_OK;
+	}
+	if (strcmp(name, "rsa-bits") == 0) {
+		int idx;
+
+		if ((rc = cli_choice(arg, "2048|4096", name, &idx, err)))
+			return rc;
+		o->rsa_bits = idx ? 4096 : 2048;
+		return NK_OK;
+	}
+	if (strcmp(name, "region") == 0)
+		return set_str(&o->region, name, arg, err);
+	if (strcmp(name, "endpoint") == 0)
+		return set_str(&o->endpoint, name, arg, err);
+	if (strcmp(name, "vsock") == 0)
+		return set_str(&o->vsock, name, arg, err);
+	if (strcmp(name, "ca-bundle") == 0)
+		return set_str(&o->ca_bundle, name, arg, err);
+	if (strcmp(name, "credentials") == 0)
+		return set_str(&o->credentials, name, arg, err);
+	if (strcmp(name, "nsm") == 0)
+		return set_str(&o->nsm, name, arg, err);
+	return KMSCLIENT_NOT_MINE;
+}
+
+/* --- where KMS is --------------------------------------------------------- */
+
+static const char *env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+/* The host of an endpoint URL, for messages and the signed Host header. */
+static int url_host(const char *url, char *host, size_t size, struct nk_err *err)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *h = NULL;
+	int rc = NK_OK;
+
+	if (!u)
+		return err_set(err, NK_IO, "out of memory");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) ||
+	    curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK)
+		rc = err_set(err, NK_USAGE, "invalid endpoint '%s' (expected http://HOST[:PORT] or https://...)",
+			     url);
+	else if (strlen(h) >= size)
+		rc = err_set(err, NK_USAGE, "invalid endpoint '%s': host name too long", url);
+	else
+		strcpy(host, h);
+	curl_free(scheme);
+	curl_free(h);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+int kmsclient_resolve(const struct kmsclient_opts *o, enum kmsclient_default d,
+		      struct kmsclient_target *t, struct nk_err *err)
+{
+	const char *region = o->region, *endpoint = o->endpoint, *vsock = o->vsock, *ca;
+	int rc;
+
+	memset(t, 0, sizeof *t);
+	if (o->endpoint && o->vsock)
+		return err_set(err, NK_USAGE, "--endpoint and --vsock cannot be used together");
+	if (!region)
+		region = env("AWS_REGION");
+	if (!region)
+		region = env("AWS_DEFAULT_REGION");
+	if (!region)
+		region = DEFAULT_REGION;
+	if ((rc = http_kms_host(region, o->fips, t->host, sizeof t->host, err)))
+		return rc;
+	snprintf(t->region, sizeof t->region, "%s", region);
+	if (!endpoint && !vsock) {
+		endpoint = env("AWS_ENDPOINT_URL_KMS");
+		if (!endpoint)
+			endpoint = env("AWS_ENDPOINT_URL");
+	}
+	ca = o->ca_bundle ? o->ca_bundle : env("AWS_CA_BUNDLE");
+	if (ca && strlen(ca) >= sizeof t->ca_bundle)
+		return err_set(err, NK_USAGE, "CA bundle path too long");
+	snprintf(t->ca_bundle, sizeof t->ca_bundle, "%s", ca ? ca : "");
+
+	if (endpoint) {
+		if (strlen(endpoint) >= sizeof t->url)
+			return err_set(err, NK_USAGE, "invalid endpoint '%.64s...': too long", endpoint);
+		if ((rc = url_host(endpoint, t->host, sizeof t->host, err)))
+			return rc;
+		snprintf(t->url, sizeof t->url, "%s", endpoint);
+		t->transport = HTTP_TCP;
+		return NK_OK;
+	}
+	snprintf(t->url, sizeof t->url, "https://%s/", t->host);
+	if (!vsock && d == KMSCLIENT_DIRECT) {
+		t->transport = HTTP_TCP;
+		return NK_OK;
+	}
+	if (vsock && vsock[0] == '@') {
+		size_t n = strlen(vsock + 1);
+
+		if (n == 0 || n > HTTP_ABSTRACT_MAX)
+			return err_set(err, NK_USAGE, "invalid value '%s' for --vsock: an abstract name has 1 to %d bytes",
+				       vsock, HTTP_ABSTRACT_MAX);
+		memcpy(t->abstract_name, vsock + 1, n + 1);
+		t->transport = HTTP_ABSTRACT;
+		return NK_OK;
+	}
+	t->transport = HTTP_VSOCK;
+	t->cid = HTTP_VSOCK_DEFAULT_CID;
+	t->port = HTTP_VSOCK_DEFAULT_PORT;
+	if (vsock && (rc = http_parse_vsock(vsock, &t->cid, &t->port, err)))
+		return rc;
+	return NK_OK;
+}
+
+/* --- the client ----------------------------------------------------------- */
+
+struct kmsclient {
+	struct kmsclient_target t;
+	struct creds creds;
+	struct http_client *http;
+	char host_header[160];
+	struct kmsclient_timing timing;
+};
+
+int kmsclient_open(const struct kmsclient_opts *o, enum kmsclient_default d, struct kmsclient **out,
+		   struct nk_err *err)
+{
+	struct kmsclient *k = calloc(1, sizeof *k);
+	struct http_opts ho = { 0 };
+	const char *b;
+	int rc;
+
+	*out = NULL;
+	if (!k)
+		return err_set(err, NK_IO, "out of memory");
+	if ((rc = kmsclient_resolve(o, d, &k->t, err)))
+		goto fail;
+	if ((rc = creds_load(o->credentials, time(NULL), &k->creds, err)))
+		goto fail;
+	ho.url = k->t.url;
+	ho.transport = (enum http_transport)k->t.transport;
+	ho.vsock_cid = k->t.cid;
+	ho.vsock_port = k->t.port;
+	ho.abstract_name = k->t.abstract_name;
+	ho.ca_bundle = k->t.ca_bundle;
+	ho.retries = o->retries;
+	ho.timeout_ms = o->timeout_ms;
+	ho.backoff_base_ms = o->backoff_base_ms;
+	/* The bats tests shorten the backoff; not a user knob. */
+	if (!ho.backoff_base_ms && (b = env("NITROKIT_BACKOFF_MS")))
+		ho.backoff_base_ms = atol(b);
+	if ((rc = http_open(&ho, &k->http, err)))
+		goto fail;
+	cli_trace("KMS at '%s'%s, region %s", k->t.url,
+		  k->t.transport == HTTP_VSOCK ? " through vsock" :
+		  k->t.transport == HTTP_ABSTRACT ? " through an abstract socket" : "", k->t.region);
+	*out = k;
+	return NK_OK;
+fail:
+	kmsclient_close(k);
+	return rc;
+}
+
+void kmsclient_close(struct kmsclient *k)
+{
+	if (!k)
+		return;
+	http_close(k->http);
+	creds_free(&k->creds);
+	free(k);
+}
+
+const struct kmsclient_timing *kmsclient_last_timing(const struct kmsclient *k)
+{
+	return &k->timing;
+}
+
+/* The Host header as curl sends it: the host, and the port unless it is the
+ * scheme's default.  It is set explicitly so that what is signed is what is
+ * sent. */
+static int host_header(const char *url, char *out, size_t size, struct nk_err *err)
+{
+	CURLU *u = curl_url();
+	char *h = NULL, *port = NULL;
+	int rc = NK_OK;
+
+	if (!u)
+		return err_set(err, NK_IO, "out of memory");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK)
+		rc = err_set(err, NK_USAGE, "invalid endpoint '%s'", url);
+	else if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK)
+		snprintf(out, size, "%s:%s", h, port);
+	else
+		snprintf(out, size, "%s", h);
+	curl_free(h);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+static void amz_date(char out[SIGV4_DATE_LEN + 1])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(out, SIGV4_DATE_LEN + 1, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+int kmsclient_call(struct kmsclient *k, const struct kms_req *req, struct kms_resp *resp,
+		   struct nk_err *err)
+{
+	struct secbuf *body = NULL;
+	struct sigv4_signed sig = { 0 };
+	struct http_resp hr = { 0 };
+	struct kms_error ke;
+	struct sigv4_creds sc = creds_sigv4(&k->creds);
+	char target[64], date[SIGV4_DATE_LEN + 1];
+	char h_target[96], h_date[48], h_host[200], *h_auth = NULL, *h_token = NULL;
+	const char *headers[6];
+	size_t nh = 0;
+	struct timespec t0;
+	int rc;
+
+	memset(resp, 0, sizeof *resp);
+	memset(&k->timing, 0, sizeof k->timing);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((rc = kms_request_body(req, &body, err)))
+		return rc;
+	if (!k->host_header[0] && (rc = host_header(k->t.url, k->host_header, sizeof k->host_header, err)))
+		goto out;
+	snprintf(target, sizeof target, "TrentService.%s", kms_op_name(req->op));
+	amz_date(date);
+	{
+		const struct sigv4_header sh[] = {
+			{ "content-type", CONTENT_TYPE },
+			{ "host", k->host_header },
+			{ "x-amz-date", date },
+			{ "x-amz-target", target },
+		};
+		const struct sigv4_request sr = {
+			.method = "POST", .path = "/", .headers = sh, .nheaders = 4,
+			.body = body->p, .body_len = body->len,
+		};
+		const struct sigv4_params sp = {
+			.region = k->t.region, .service = "kms", .amz_date = date,
+		};
+
+		if ((rc = sigv4_sign(&sr, &sc, &sp, &sig, err)))
+			goto out;
+	}
+	snprintf(h_host, sizeof h_host, "Host: %s", k->host_header);
+	snprintf(h_date, sizeof h_date, "X-Amz-Date: %s", date);
+	snprintf(h_target, sizeof h_target, "X-Amz-Target: %s", target);
+	if (asprintf(&h_auth, "Authorization: %s", sig.authorization) < 0) {
+		h_auth = NULL;
+		rc = err_set(err, NK_IO, "out of memory");
+		goto out;
+	}
+	headers[nh++] = "Content-Type: " CONTENT_TYPE;
+	headers[nh++] = h_host;
+	headers[nh++] = h_date;
+	headers[nh++] = h_target;
+	headers[nh++] = h_auth;
+	if (sc.session_token) {
+		if (asprintf(&h_token, "X-Amz-Security-Token: %s", sc.session_token) < 0) {
+			h_token = NULL;
+			rc = err_set(err, NK_IO, "out of memory");
+			goto out;
+		}
+		headers[nh++] = h_token;
+	}
+	rc = http_post(k->http, headers, nh, body->p, body->len, NULL, NULL, &hr, err);
+	k->timing.attempts = hr.attempts;
+	k->timing.connect_us = hr.connect_us;
+	k->timing.total_us = usec_since(&t0);
+	if (rc)
+		goto out;
+	cli_trace("%s: HTTP %ld in %.1f ms (%d attempt%s, connect %.1f ms%s)%s%s", kms_op_name(req->op),
+		  hr.status, k->timing.total_us / 1000.0, hr.attempts, hr.attempts == 1 ? "" : "s",
+		  hr.connect_us / 1000.0, hr.new_connections ? "" : ", connection reused",
+		  hr.request_id[0] ? ", request id " : "", hr.request_id);
+	if (hr.status < 200 || hr.status > 299) {
+		rc = kms_parse_error(hr.status, hr.error_type[0] ? hr.error_type : NULL, hr.body, hr.len,
+				     &ke, err);
+		if (rc == NK_TRANSPORT)
+			err_prefix(err, "KMS still failing after %d attempt%s", hr.attempts,
+				   hr.attempts == 1 ? "" : "s");
+		goto out;
+	}
+	rc = kms_parse_response(req->op, hr.body, hr.len, resp, err);
+out:
+	if (h_token) {
+		secmem_wipe(h_token, strlen(h_token));
+		free(h_token);
+	}
+	free(h_auth);
+	/* The answer may hold a Plaintext (Encrypt's never does, a Decrypt without
+	 * Recipient would). */
+	if (hr.body)
+		secmem_wipe(hr.body, hr.len);
+	http_resp_free(&hr);
+	sigv4_signed_free(&sig);
+	secmem_free(body);
+	return rc;
+}
+
+/* --- the attested recipient ------------------------------------------------ */
+
+struct kmsclient_recipient {
+	EVP_PKEY *key;
+	unsigned char *spki;
+	size_t spki_len;
+	char *nsm;
+	unsigned char *doc;
+	size_t doc_len;
+	time_t made;
+	long keygen_us, attest_us;
+};
+
+static int attest(struct kmsclient_recipient *r, struct nk_err *err)
+{
+	struct nsm_conn *conn = NULL;
+	struct nsm_request req = { .op = NSM_OP_ATTESTATION };
+	struct nsm_response resp = { 0 };
+	struct timespec t0;
+	unsigned char *doc;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	req.public_key.p = r->spki;
+	req.public_key.len = r->spki_len;
+	req.public_key.present = 1;
+	if ((rc = nsmtool_open(r->nsm, &conn, err)) || (rc = nsm_exec(conn, &req, &resp, err)))
+		goto out;
+	if (!(doc = malloc(resp.document.len))) {
+		rc = err_set(err, NK_IO, "out of memory");
+		goto out;
+	}
+	memcpy(doc, resp.document.p, resp.document.len);
+	free(r->doc);
+	r->doc = doc;
+	r->doc_len = resp.document.len;
+	r->made = time(NULL);
+	r->attest_us = usec_since(&t0);
+	cli_trace("attestation document of %zu bytes in %.1f ms", r->doc_len, r->attest_us / 1000.0);
+out:
+	nsm_response_clear(&resp);
+	if (conn)
+		nsm_close(conn);
+	return rc;
+}
+
+int kmsclient_recipient_new(const struct kmsclient_opts *o, struct kmsclient_recipient **out,
+			    struct nk_err *err)
+{
+	struct kmsclient_recipient *r = calloc(1, sizeof *r);
+	unsigned bits = o->rsa_bits ? o->rsa_bits : 2048;
+	unsigned char *p = NULL;
+	struct timespec t0;
+	int n, rc;
+
+	*out = NULL;
+	if (!r)
+		return err_set(err, NK_IO, "out of memory");
+	if (o->nsm && !(r->nsm = strdup(o->nsm))) {
+		rc = err_set(err, NK_IO, "out of memory");
+		goto fail;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!(r->key = EVP_RSA_gen(bits))) {
+		rc = err_set_ssl(err, NK_IO, "cannot generate an RSA-%u key", bits);
+		goto fail;
+	}
+	r->keygen_us = usec_since(&t0);
+	cli_trace("RSA-%u key generated in %.1f ms", bits, r->keygen_us / 1000.0);
+	if ((n = i2d_PUBKEY(r->key, &p)) <= 0) {
+		rc = err_set_ssl(err, NK_IO, "cannot encode the public key");
+		goto fail;
+	}
+	r->spki = p;
+	r->spki_len = (size_t)n;
+	if ((rc = attest(r, err)))
+		goto fail;
+	*out = r;
+	return NK_OK;
+fail:
+	kmsclient_recipient_free(r);
+	return rc;
+}
+
+void kmsclient_recipient_free(struct kmsclient_recipient *r)
+{
+	if (!r)
+		return;
+	EVP_PKEY_free(r->key);  /* OpenSSL cleanses the private key on free */
+	OPENSSL_free(r->spki);
+	free(r->doc);
+	free(r->nsm);
+	free(r);
+}
+
+int kmsclient_recipient_refresh(struct kmsclient_recipient *r, time_t now, struct nk_err *err)
+{
+	if (now - r->made < KMSCLIENT_DOC_MAX_AGE && now >= r->made)
+		return NK_OK;
+	cli_trace("attestation document is %lld s old: asking for a new one", (long long)(now - r->made));
+	return attest(r, err);
+}
+
+long kmsclient_recipient_keygen_us(const struct kmsclient_recipient *r)
+{
+	return r->keygen_us;
+}
+
+long kmsclient_recipient_attest_us(const struct kmsclient_recipient *r)
+{
+	return r->attest_us;
+}
+
+EVP_PKEY *kmsclient_recipient_key(const struct kmsclient_recipient *r)
+{
+	return r->key;
+}
+
+const unsigned char *kmsclient_recipient_document(const struct kmsclient_recipient *r, size_t *len)
+{
+	*len = r->doc_len;
+	return r->doc;
+}
+
+int kmsclient_call_recipient(struct kmsclient *k, struct kmsclient_recipient *r,
+			     struct kms_req *req, struct kms_resp *resp, struct nk_err *err)
+{
+	int rc;
+
+	memset(resp, 0, sizeof *resp);
+	if ((rc = kmsclient_recipient_refresh(r, time(NULL), err)))
+		return rc;
+	req->attestation = r->doc;
+	req->attestation_len = r->doc_len;
+	if ((rc = kmsclient_call(k, req, resp, err)))
+		return rc;
+	if (!resp->recipient_blob)
+		return err_set(err, NK_DATA, "KMS answered %s without CiphertextForRecipient",
+			       kms_op_name(req->op));
+	/* A plaintext next to CiphertextForRecipient is not KMS's behaviour;
+	 * only the one sealed to our key is used. */
+	secmem_free(resp->plaintext);
+	resp->plaintext = NULL;
+	if ((rc = cms_decrypt(resp->recipient_blob, resp->recipient_blob_len, r->key, &resp->plaintext,
+			      err)))
+		return err_prefix(err, "CiphertextForRecipient");
+	return NK_OK;
+}
+
+int kmsclient_parse_context(char *s, struct kms_kv *kv, struct nk_err *err)
+{
+	char *eq = strchr(s, '=');
+
+	if (!eq || eq == s)
+		return err_set(err, NK_USAGE, "invalid value '%s' for --context: expected KEY=VALUE", s);
+	*eq = 0;
+	kv->key = s;
+	kv->value = eq + 1;
+	return NK_OK;
+}
