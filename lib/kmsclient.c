@@ -46,6 +46,7 @@ void kmsclient_opts_free(struct kmsclient_opts *o)
 	free((char *)o->ca_bundle);
 	free((char *)o->credentials);
 	free((char *)o->nsm);
+	creds_free(&o->given);
 	kmsclient_opts_init(o);
 }
 
@@ -210,7 +211,7 @@ struct kmsclient {
 	struct kmsclient_timing timing;
 };
 
-int kmsclient_open(const struct kmsclient_opts *o, enum kmsclient_default d, struct kmsclient **out,
+int kmsclient_open(struct kmsclient_opts *o, enum kmsclient_default d, struct kmsclient **out,
 		   struct nk_err *err)
 {
 	struct kmsclient *k = calloc(1, sizeof *k);
@@ -223,8 +224,12 @@ int kmsclient_open(const struct kmsclient_opts *o, enum kmsclient_default d, str
 		return err_set(err, NK_IO, "out of memory");
 	if ((rc = kmsclient_resolve(o, d, &k->t, err)))
 		goto fail;
-	if ((rc = creds_load(o->credentials, time(NULL), &k->creds, err)))
+	if (o->given.access_key_id) {
+		k->creds = o->given;
+		memset(&o->given, 0, sizeof o->given);
+	} else if ((rc = creds_load(o->credentials, time(NULL), &k->creds, err))) {
 		goto fail;
+	}
 	ho.url = k->t.url;
 	ho.transport = (enum http_transport)k->t.transport;
 	ho.vsock_cid = k->t.cid;
@@ -296,6 +301,19 @@ static void amz_date(char out[SIGV4_DATE_LEN + 1])
 	strftime(out, SIGV4_DATE_LEN + 1, "%Y%m%dT%H%M%SZ", &tm);
 }
 
+/* http's retry decision, made from KMS's error as kms_parse_error reads it:
+ * a ThrottlingException may come as a 400 whose only sign is the body's
+ * __type, without an x-amzn-ErrorType header. */
+static int kms_retryable(const struct http_resp *r, void *arg)
+{
+	struct kms_error ke;
+	struct nk_err e = { 0 };
+
+	(void)arg;
+	kms_parse_error(r->status, r->error_type[0] ? r->error_type : NULL, r->body, r->len, &ke, &e);
+	return ke.retryable;
+}
+
 int kmsclient_call(struct kmsclient *k, const struct kms_req *req, struct kms_resp *resp,
 		   struct nk_err *err)
 {
@@ -359,7 +377,7 @@ int kmsclient_call(struct kmsclient *k, const struct kms_req *req, struct kms_re
 		}
 		headers[nh++] = h_token;
 	}
-	rc = http_post(k->http, headers, nh, body->p, body->len, NULL, NULL, &hr, err);
+	rc = http_post(k->http, headers, nh, body->p, body->len, kms_retryable, NULL, &hr, err);
 	k->timing.attempts = hr.attempts;
 	k->timing.connect_us = hr.connect_us;
 	k->timing.total_us = usec_since(&t0);

@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "err.h"
+#include "creds.h"
 #include "kms.h"
 #include "secmem.h"
 
@@ -48,6 +49,10 @@ struct kmsclient_opts {
 	long timeout_ms;        /* 0: the default */
 	unsigned rsa_bits;      /* 0: 2048 */
 	const char *nsm;        /* NULL: $NITROKIT_NSM, /dev/nsm */
+	/* Credentials already in hand (kmstool_enclave_cli's argv): used instead
+	 * of --credentials or the environment when access_key_id is set.
+	 * kmsclient_open moves them into the client and zeroes this struct. */
+	struct creds given;
 	/* Set by the tools' bats tests only (never documented as a knob): base of
 	 * the retry backoff in ms, from $NITROKIT_BACKOFF_MS. */
 	long backoff_base_ms;
@@ -61,7 +66,7 @@ void kmsclient_opts_init(struct kmsclient_opts *o);
  * NK_USAGE for a bad value, KMSCLIENT_NOT_MINE when name is none of them. */
 #define KMSCLIENT_NOT_MINE (-2)
 int kmsclient_opt(struct kmsclient_opts *o, const char *name, const char *arg, struct nk_err *err);
-void kmsclient_opts_free(struct kmsclient_opts *o);
+void kmsclient_opts_free(struct kmsclient_opts *o);  /* also frees given */
 
 /* Where the calls go, resolved from options and environment (exposed for
  * tests and --verbose):
@@ -84,7 +89,7 @@ struct kmsclient;
 
 /* Resolve the target, load the credentials (missing ones: NK_USAGE saying
  * what to set) and open the HTTP client (one connection for every call). */
-int kmsclient_open(const struct kmsclient_opts *o, enum kmsclient_default d, struct kmsclient **out,
+int kmsclient_open(struct kmsclient_opts *o, enum kmsclient_default d, struct kmsclient **out,
 		   struct nk_err *err);
 void kmsclient_close(struct kmsclient *k);
 

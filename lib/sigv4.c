@@ -472,6 +472,9 @@ static const char *find_header(const struct sigv4_header *h, size_t n, const cha
 				v = h[i].value;
 			(*count)++;
 		}
+	/* A received value keeps the optional whitespace after the colon (RFC 9110 OWS). */
+	while (v && (*v == ' ' || *v == '\t'))
+		v++;
 	return v;
 }
 
