@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 
 #include "http.h"
+#include "relay.h"
 
 /* Where CURLOPT_RESOLVE sends the KMS host on the foreign transports: the
  * opensocket callback replaces it before any connect(), and being TEST-NET-1
@@ -36,6 +37,7 @@ struct http_client {
 	struct curl_sockaddr *pending; /* curl's address for the socket just opened */
 	int pending_fd;
 	struct http_resp *cur;         /* the answer being received */
+	struct relay *relay;           /* foreign transports: see relay.h */
 	int too_big;
 };
 
@@ -274,6 +276,38 @@ out:
 	return rc;
 }
 
+/* The vsock-proxy's address (or the abstract stand-in's) as a sockaddr. */
+static socklen_t foreign_addr(const struct http_client *c, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof *ss);
+	if (c->transport == HTTP_VSOCK) {
+		struct sockaddr_vm *vm = (struct sockaddr_vm *)ss;
+
+		vm->svm_family = AF_VSOCK;
+		vm->svm_cid = c->cid;
+		vm->svm_port = c->port;
+		return sizeof *vm;
+	} else {
+		struct sockaddr_un *un = (struct sockaddr_un *)ss;
+		size_t n = strlen(c->abstract_name);
+
+		un->sun_family = AF_UNIX;
+		memcpy(un->sun_path + 1, c->abstract_name, n);
+		return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+	}
+}
+
+static int start_relay(struct http_client *c, const struct http_opts *o)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = foreign_addr(c, &ss);
+	struct nk_err ignored = { 0 };
+
+	return relay_start((struct sockaddr *)&ss, len,
+			   o->connect_timeout_ms > 0 ? o->connect_timeout_ms : (long)HTTP_DEFAULT_CONNECT_MS,
+			   &c->relay, &ignored);
+}
+
 int http_open(const struct http_opts *o, struct http_client **out, struct nk_err *err)
 {
 	struct http_client *c = NULL;
@@ -350,7 +384,16 @@ int http_open(const struct http_opts *o, struct http_client **out, struct nk_err
 		rc = err_set(err, NK_USAGE, "unknown transport");
 		goto out;
 	}
-	if (o->transport != HTTP_TCP) {
+	if (o->transport != HTTP_TCP && start_relay(c, o) == NK_OK) {
+		/* curl talks to the relay's socket; the URL still names KMS, so
+		 * TLS, SNI and Host are KMS's and no name is resolved. */
+		if (curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, relay_path(c->relay)) != CURLE_OK) {
+			rc = err_set(err, NK_IO, "cannot use a unix socket with this libcurl");
+			goto out;
+		}
+	} else if (o->transport != HTTP_TCP) {
+		/* No relay (no writable TMPDIR): curl's own connect() goes to the
+		 * foreign address, one connection per call. */
 		if ((rc = resolve_entry(c->url, entry, sizeof entry, err)) != NK_OK)
 			goto out;
 		if (!(c->resolve = curl_slist_append(NULL, entry))) {
@@ -379,6 +422,7 @@ void http_close(struct http_client *c)
 		return;
 	if (c->curl)
 		curl_easy_cleanup(c->curl);
+	relay_stop(c->relay);
 	curl_slist_free_all(c->resolve);
 	free(c->url);
 	free(c);
@@ -473,8 +517,15 @@ int http_post(struct http_client *c, const char *const *headers, size_t nheaders
 			goto out;
 		}
 		if (attempt >= c->retries || !retryable_curl(cc)) {
+			char why[128] = "";
+
+			/* Through the relay, curl only sees its socket close: the
+			 * relay knows why the proxy could not be reached. */
+			if (c->relay)
+				relay_last_error(c->relay, why, sizeof why);
 			rc = err_set(err, NK_TRANSPORT, "cannot reach KMS at '%s'%s: %s (after %d attempt%s)",
-				     c->url, c->where, c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc),
+				     c->url, c->where,
+				     why[0] ? why : c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc),
 				     resp->attempts, resp->attempts == 1 ? "" : "s");
 			goto out;
 		}

@@ -6,9 +6,13 @@
  *   HTTP_VSOCK     AF_VSOCK CID:PORT to the parent's vsock-proxy, TLS end to
  *                  end to the URL's host (SNI, Host and certificate name);
  *   HTTP_ABSTRACT  an abstract AF_UNIX name standing in for AF_VSOCK in tests.
- * The last two share one code path: CURLOPT_RESOLVE pins the URL's host to an
- * unused IPv4 address (no DNS) and the opensocket callback rewrites curl's
- * address into the foreign one, so curl's own connect() reaches the proxy. */
+ * The last two share one code path: curl connects to a private unix socket
+ * (CURLOPT_UNIX_SOCKET_PATH) whose connections a relay thread forwards to the
+ * proxy (relay.h says why), so the URL's host is never resolved and one
+ * connection serves every call.  Where no relay can be made (no writable
+ * TMPDIR), CURLOPT_RESOLVE pins the host to an unused IPv4 address and the
+ * opensocket/sockopt callbacks turn curl's socket and address into the
+ * foreign ones, one connection per call. */
 #ifndef NK_HTTP_H
 #define NK_HTTP_H
 
