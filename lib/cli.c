@@ -44,7 +44,7 @@ static void keep_std_fds(void)
 				_exit(NK_IO);
 }
 
-static void process_init(const char *name)
+void cli_process_init(const char *name)
 {
 	struct rlimit no_core = { 0, 0 };
 
@@ -96,7 +96,7 @@ static void print_help(const struct cli_tool *t)
 	       "See %s(1).\n", t->name);
 }
 
-static void print_version(const struct cli_tool *t)
+void cli_print_version(const struct cli_tool *t)
 {
 	const curl_version_info_data *cv = curl_version_info ? curl_version_info(CURLVERSION_NOW) : NULL;
 
@@ -110,7 +110,7 @@ static void print_version(const struct cli_tool *t)
 /* Machine-readable option table for scripts/gen-completions.sh:
  * "opt<TAB>long<TAB>short<TAB>argname[...]<TAB>completion<TAB>help" and one
  * "operands<TAB>completion" line. */
-static void print_completion(const struct cli_tool *t)
+void cli_print_completion(const struct cli_tool *t)
 {
 	const struct cli_opt *lists[] = { t->opts, common_opts };
 
@@ -144,7 +144,7 @@ int cli_start(const struct cli_tool *t, int argc, char **argv, cli_opt_fn fn, vo
 	const char **left;
 	int rc = NK_OK, c;
 
-	process_init(t->name);
+	cli_process_init(t->name);
 	memset(args, 0, sizeof *args);
 	if (!table)
 		return err_set(err, NK_IO, "out of memory");
@@ -166,11 +166,11 @@ int cli_start(const struct cli_tool *t, int argc, char **argv, cli_opt_fn fn, vo
 			rc = CLI_EXIT;
 			break;
 		case ID_VERSION:
-			print_version(t);
+			cli_print_version(t);
 			rc = CLI_EXIT;
 			break;
 		case ID_COMPLETION:
-			print_completion(t);
+			cli_print_completion(t);
 			rc = CLI_EXIT;
 			break;
 		case ID_VERBOSE:

@@ -64,6 +64,13 @@ int cli_start(const struct cli_tool *t, int argc, char **argv, cli_opt_fn fn, vo
 	      struct cli_args *args, struct nk_err *err);
 void cli_args_free(struct cli_args *args);
 
+/* The pieces of cli_start, for kmstool_enclave_cli, whose command line is
+ * AWS's and not popt's: the process start-up alone, and the --version and
+ * --completion-helper answers. */
+void cli_process_init(const char *name);
+void cli_print_version(const struct cli_tool *t);
+void cli_print_completion(const struct cli_tool *t);
+
 /* End of every tool: print err when rc != 0, flush stdout checking for write
  * errors (a full disk is exit 4, not silent truncation).  Returns the exit code. */
 int cli_finish(int rc, struct nk_err *err);

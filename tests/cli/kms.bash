@@ -89,7 +89,7 @@ PY
 }
 
 kms_log_field() {
-	"$PYTHON" -c 'import json,sys
+	"$RESP_PY" -c 'import json,sys
 e=json.loads(open(sys.argv[1]).read().splitlines()[int(sys.argv[2])-1])
 for k in sys.argv[3:]: e=e[k]
 print(json.dumps(e) if not isinstance(e,str) else e)' "$T/kms.log" "$@"

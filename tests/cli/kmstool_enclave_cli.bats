@@ -1,0 +1,412 @@
+#!/usr/bin/env bats
+# kmstool_enclave_cli against nsm-sim and the KMS test responder
+# (tests/fixtures/kms_responder.py), with the credentials on the command line
+# as AWS's tool takes them (the environment's are unset after kms_env).
+#
+# What AWS's tool does was read in aws/aws-nitro-enclaves-sdk-c,
+# bin/kmstool-enclave-cli/main.c (the decrypt/genkey/genrandom version):
+# the command is argv[1] and options follow as "--name VALUE" or the short
+# letters of "r:x:k:s:t:c:K:p:a:l:h" (s_parse_options, aws_cli_optind = 2);
+# success prints "PLAINTEXT: %s\n", for genkey after "CIPHERTEXT: %s\n", and
+# returns 0; a usage problem exits 1 ("--ciphertext must be set",
+# "Unknown key spec", "--length must be greater than 0", print_commands(1));
+# a failed call returns AWS_OP_ERR (-1) from main: status 255; a ciphertext
+# that is not base64 fails in decrypt(), i.e. 255.  Its README
+# (bin/kmstool-enclave-cli/README.md) documents the same parameters and shows
+# callers that parse the output with result.split(":")[1].strip() and, for
+# genkey, split("\n")[0] / [1]: readme_parse below does exactly that.
+load common
+load nsm_sim
+load kms
+
+# Debian's python starts in a sixth of the time of a pyenv shim, and this file
+# calls python some hundred times (kms_log_field, json_eq).
+[ -x "$RESP_PY" ] && PYTHON=$RESP_PY
+
+setup_file() {
+	kms_setup_file
+}
+
+teardown() {
+	kms_teardown
+}
+
+TOOL=kmstool_enclave_cli
+CREDS=(--aws-access-key-id "$KMS_AK" --aws-secret-access-key "$KMS_SK" --aws-session-token "$KMS_TOK")
+
+# nsm-sim and the responder; the credentials only on the command line.
+up() {
+	kms_up "$@" || return 1
+	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+}
+
+# The plaintext (hex) of a ciphertext blob given in base64, opened with the
+# responder's own key derivation and AES-GCM: a known answer from outside.
+kms_open() {
+	"$RESP_PY" - "$FIXTURES" "$1" <<'PY'
+import base64, sys, types
+sys.path.insert(0, sys.argv[1])
+import kms_responder as k
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+blob = base64.b64decode(sys.argv[2], validate=True)
+a = types.SimpleNamespace(region="us-east-1", seed="nitrokit-kms-responder")
+kid = blob[4:40].decode()
+print(AESGCM(k.aes_key(a, kid)).decrypt(blob[40:52], blob[52:], k.context_aad({})).hex())
+PY
+}
+
+# readme_parse LINE_INDEX|all FILE: what the README's Python callers extract.
+readme_parse() {
+	"$PYTHON" -c 'import sys
+result = open(sys.argv[2]).read()
+if sys.argv[1] == "all":
+    print(result.split(":")[1].strip())
+else:
+    print(result.split("\n")[int(sys.argv[1])].split(":")[1].strip())' "$1" "$2"
+}
+
+b64hex() {
+	"$PYTHON" -c 'import base64,sys; print(base64.b64decode(sys.argv[1], validate=True).hex())' "$1"
+}
+
+# --- decrypt -----------------------------------------------------------------
+
+@test "decrypt: AWS's argv in the README's order prints PLAINTEXT: and the sealed bytes, byte for byte" {
+	up
+	head -c 256 /dev/urandom >pt
+	kms_seal pt blob
+	# --proxy-port is AWS's and ignored here: AWS_ENDPOINT_URL_KMS names the responder.
+	$TOOL decrypt --region us-east-1 --proxy-port 8000 "${CREDS[@]}" \
+		--ciphertext "$(base64 -w0 blob)" >out 2>err
+	printf 'PLAINTEXT: %s\n' "$(base64 -w0 pt)" >want
+	cmp out want
+	[ ! -s err ]
+	[ "$(readme_parse all out)" = "$(base64 -w0 pt)" ]
+	[ "$(kms_log_field 1 op)" = Decrypt ]
+	[ "$(kms_log_field 1 sigv4)" = ok ]
+	[ "$(kms_log_field 1 attestation)" = ok ]
+	[ "$(kms_log_field 1 recipient)" = true ]
+	# Nothing but the blob and the Recipient, as AWS's tool sends without --key-id.
+	json_eq "$(kms_log_field 1 body | "$PYTHON" -c 'import json,sys; b=json.load(sys.stdin); del b["Recipient"]; print(json.dumps(b))')" \
+		"{\"CiphertextBlob\": \"$(base64 -w0 blob)\"}"
+}
+
+@test "decrypt: --key-id and --encryption-algorithm go into the request" {
+	up
+	printf 'with a key id' >pt
+	kms_seal pt blob alias/test
+	run -0 --separate-stderr $TOOL decrypt "${CREDS[@]}" --ciphertext "$(base64 -w0 blob)" \
+		--key-id alias/test --encryption-algorithm SYMMETRIC_DEFAULT
+	[ "$output" = "PLAINTEXT: $(base64 -w0 pt)" ]
+	[ "$(kms_log_field 1 body KeyId)" = alias/test ]
+	[ "$(kms_log_field 1 body EncryptionAlgorithm)" = SYMMETRIC_DEFAULT ]
+	# Another key than the blob's: KMS's IncorrectKeyException, exit 255.
+	run -255 --separate-stderr $TOOL decrypt "${CREDS[@]}" --ciphertext "$(base64 -w0 blob)" --key-id alias/other
+	[ "$output" = "" ]
+	[ "$stderr" = "$TOOL: IncorrectKeyException: The key ID in the request does not identify a CMK that can perform this operation." ]
+}
+
+@test "decrypt: AWS's short letters -r -k -s -t -c, and --name=VALUE" {
+	up
+	printf 'short options' >pt
+	kms_seal pt blob
+	run -0 --separate-stderr $TOOL decrypt -r us-east-1 -x 8000 -k "$KMS_AK" -s "$KMS_SK" -t "$KMS_TOK" \
+		-c "$(base64 -w0 blob)"
+	[ "$output" = "PLAINTEXT: $(base64 -w0 pt)" ]
+	run -0 --separate-stderr $TOOL decrypt --aws-access-key-id="$KMS_AK" --aws-secret-access-key="$KMS_SK" \
+		--aws-session-token="$KMS_TOK" --ciphertext="$(base64 -w0 blob)"
+	[ "$output" = "PLAINTEXT: $(base64 -w0 pt)" ]
+	[ "$(kms_log_field 2 sigv4)" = ok ]
+}
+
+@test "decrypt: a ciphertext that is not base64 fails with 255 before any request, as AWS's" {
+	up
+	run -255 --separate-stderr $TOOL decrypt "${CREDS[@]}" --ciphertext 'AQ*D'
+	[ "$output" = "" ]
+	[ "$stderr" = "$TOOL: --ciphertext is not base64: invalid base64 character at offset 2" ]
+	[ ! -s "$T/kms.log" ]
+}
+
+@test "decrypt: KMS's InvalidCiphertextException is exit 255 with its name, not retried" {
+	up
+	run -255 --separate-stderr $TOOL decrypt "${CREDS[@]}" --ciphertext "$(head -c 96 /dev/zero | base64 -w0)"
+	[ "$output" = "" ]
+	[ "$stderr" = "$TOOL: InvalidCiphertextException" ]
+	[ "$(wc -l <"$T/kms.log")" -eq 1 ]
+}
+
+@test "decrypt: an empty plaintext is an empty PLAINTEXT: line" {
+	up
+	: >pt
+	kms_seal pt blob
+	$TOOL decrypt "${CREDS[@]}" --ciphertext "$(base64 -w0 blob)" >out
+	printf 'PLAINTEXT: \n' | cmp - out
+}
+
+# --- genkey ------------------------------------------------------------------
+
+@test "genkey AES-256: CIPHERTEXT line then PLAINTEXT line, the blob opening to the key" {
+	up
+	$TOOL genkey "${CREDS[@]}" --key-id alias/test --key-spec AES-256 >out 2>err
+	[ ! -s err ]
+	[ "$(wc -l <out)" -eq 2 ]
+	ct=$(sed -n '1s/^CIPHERTEXT: //p' out)
+	key=$(sed -n '2s/^PLAINTEXT: //p' out)
+	printf 'CIPHERTEXT: %s\nPLAINTEXT: %s\n' "$ct" "$key" | cmp - out
+	[ "$(b64hex "$key" | wc -c)" -eq 65 ]  # 32 bytes as hex, newline
+	[ "$(kms_open "$ct")" = "$(b64hex "$key")" ]
+	[ "$(readme_parse 0 out)" = "$ct" ]
+	[ "$(readme_parse 1 out)" = "$key" ]
+	[ "$(kms_log_field 1 op)" = GenerateDataKey ]
+	[ "$(kms_log_field 1 body KeySpec)" = AES_256 ]
+	[ "$(kms_log_field 1 body KeyId)" = alias/test ]
+	[ "$(kms_log_field 1 attestation)" = ok ]
+	# The blob is what a later decrypt takes.
+	run -0 --separate-stderr $TOOL decrypt "${CREDS[@]}" --ciphertext "$ct"
+	[ "$output" = "PLAINTEXT: $key" ]
+}
+
+@test "genkey AES-128: a 16-byte key, KeySpec AES_128" {
+	up
+	run -0 --separate-stderr $TOOL genkey "${CREDS[@]}" --key-id alias/other --key-spec AES-128
+	[ "${#lines[@]}" -eq 2 ]
+	[[ ${lines[0]} == "CIPHERTEXT: "* ]]
+	[[ ${lines[1]} == "PLAINTEXT: "* ]]
+	key=${lines[1]#PLAINTEXT: }
+	[ "$(b64hex "$key" | wc -c)" -eq 33 ]
+	[ "$(kms_open "${lines[0]#CIPHERTEXT: }")" = "$(b64hex "$key")" ]
+	[ "$(kms_log_field 1 body KeySpec)" = AES_128 ]
+}
+
+@test "genkey: KMS refusals are exit 255 with KMS's error text and nothing on stdout" {
+	up
+	run -255 --separate-stderr $TOOL genkey "${CREDS[@]}" --key-id alias/denied --key-spec AES-256
+	[ "$output" = "" ]
+	[ "$stderr" = "$TOOL: AccessDeniedException: User: arn:aws:sts::111122223333:assumed-role/test/enclave is not authorized to perform this operation on arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555 because no resource-based policy allows it" ]
+	run -255 --separate-stderr $TOOL genkey "${CREDS[@]}" --key-id alias/nope --key-spec AES-256
+	[ "$output" = "" ]
+	[ "$stderr" = "$TOOL: NotFoundException: Key 'alias/nope' does not exist" ]
+	run -255 --separate-stderr $TOOL genkey "${CREDS[@]}" --key-id alias/disabled --key-spec AES-128
+	[ "$stderr" = "$TOOL: DisabledException: arn:aws:kms:us-east-1:111122223333:key/66666666-7777-8888-9999-000000000000 is disabled." ]
+	# Refusals are not retried: one request each.
+	[ "$(wc -l <"$T/kms.log")" -eq 3 ]
+}
+
+@test "genkey: a key policy that wants another PCR0 refuses the enclave's document" {
+	up --require-pcr0 "$(printf '%096d' 0 | tr 0 a)"
+	run -255 --separate-stderr $TOOL genkey "${CREDS[@]}" --key-id alias/test --key-spec AES-256
+	[ "$output" = "" ]
+	[ "$stderr" = "$TOOL: AccessDeniedException: PCR0 of the attestation document does not match the key policy" ]
+	[ "$(kms_log_field 1 attestation)" = ok ]
+}
+
+# --- genrandom ---------------------------------------------------------------
+
+@test "genrandom: --length 1, 37 and 1024 give that many bytes after PLAINTEXT:" {
+	up
+	local n i=0
+	for n in 1 37 1024; do
+		i=$((i + 1))
+		$TOOL genrandom "${CREDS[@]}" --length "$n" >out
+		[ "$(wc -l <out)" -eq 1 ]
+		b64=$(sed -n 's/^PLAINTEXT: //p' out)
+		printf 'PLAINTEXT: %s\n' "$b64" | cmp - out
+		[ "$(b64hex "$b64" | tr -d '\n' | wc -c)" -eq $((2 * n)) ]
+		[ "$(readme_parse all out)" = "$b64" ]
+		[ "$(kms_log_field $i op)" = GenerateRandom ]
+		[ "$(kms_log_field $i body NumberOfBytes)" = "$n" ]
+		[ "$(kms_log_field $i recipient)" = true ]
+	done
+}
+
+@test "genrandom: throttling is retried" {
+	up --throttle 2
+	run -0 --separate-stderr $TOOL genrandom "${CREDS[@]}" --length 8
+	[[ $output == "PLAINTEXT: "* ]]
+	[ "$(wc -l <"$T/kms.log")" -eq 3 ]
+}
+
+@test "genrandom: a 5xx that persists is exit 255 after the retries" {
+	up --status 503
+	run -255 --separate-stderr $TOOL genrandom "${CREDS[@]}" --length 8
+	[ "$output" = "" ]
+	[ "$stderr" = "$TOOL: KMS still failing after 4 attempts: ServiceUnavailableException: injected by kms-responder" ]
+}
+
+@test "genrandom: an endpoint that does not answer is exit 255" {
+	up
+	export AWS_ENDPOINT_URL_KMS=http://127.0.0.1:9
+	run -255 --separate-stderr $TOOL genrandom "${CREDS[@]}" --length 8
+	[ "$output" = "" ]
+	[[ $stderr == "$TOOL: cannot reach KMS at 'http://127.0.0.1:9': "*"(after 4 attempts)" ]]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+}
+
+# --- credentials ---------------------------------------------------------------
+
+@test "credentials: the argv ones sign (SigV4 checked by the responder), over the environment's" {
+	up
+	export AWS_ACCESS_KEY_ID=AKIDWRONG AWS_SECRET_ACCESS_KEY=wrong AWS_SESSION_TOKEN=wrong
+	run -0 --separate-stderr $TOOL genrandom "${CREDS[@]}" --length 4
+	[ "$(kms_log_field 1 sigv4)" = ok ]
+	[[ $(kms_log_field 1 headers authorization) == "AWS4-HMAC-SHA256 Credential=$KMS_AK/"*"/us-east-1/kms/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, "* ]]
+	[ "$(kms_log_field 1 headers x-amz-security-token)" = "$KMS_TOK" ]
+}
+
+@test "credentials: without any on the command line, the environment's (nitrokit's fallback)" {
+	up
+	export AWS_ACCESS_KEY_ID=$KMS_AK AWS_SECRET_ACCESS_KEY=$KMS_SK AWS_SESSION_TOKEN=$KMS_TOK
+	run -0 --separate-stderr $TOOL genrandom --length 4
+	[[ $output == "PLAINTEXT: "* ]]
+	[ "$(kms_log_field 1 sigv4)" = ok ]
+}
+
+@test "credentials: the session token is optional; none (or '') sends no X-Amz-Security-Token" {
+	up --session-token ""
+	run -0 --separate-stderr $TOOL genrandom --aws-access-key-id "$KMS_AK" --aws-secret-access-key "$KMS_SK" --length 4
+	[[ $output == "PLAINTEXT: "* ]]
+	run -0 --separate-stderr $TOOL genrandom --aws-access-key-id "$KMS_AK" --aws-secret-access-key "$KMS_SK" \
+		--aws-session-token "" --length 4
+	local i
+	for i in 1 2; do
+		[ "$(kms_log_field $i sigv4)" = ok ]
+		run kms_log_field $i headers
+		[[ $output != *x-amz-security-token* ]]
+		[[ $(kms_log_field $i headers authorization) == *"SignedHeaders=content-type;host;x-amz-date;x-amz-target,"* ]]
+	done
+}
+
+@test "credentials: --region names the signing scope, over AWS_REGION" {
+	up --region eu-west-1
+	[ "$AWS_REGION" = us-east-1 ]
+	run -0 --separate-stderr $TOOL genrandom "${CREDS[@]}" --region eu-west-1 --length 4
+	[ "$(kms_log_field 1 sigv4)" = ok ]
+	[[ $(kms_log_field 1 headers authorization) == *"/eu-west-1/kms/aws4_request"* ]]
+}
+
+@test "credentials: the secret and the token are gone from /proc/PID/cmdline while the call runs" {
+	up --delay 1
+	printf 'cmdline check' >pt
+	kms_seal pt blob
+	local b64 pid i rc=0
+	b64=$(base64 -w0 blob)
+	$TOOL decrypt --region us-east-1 "${CREDS[@]}" --ciphertext "$b64" >out 2>err 3>&- &
+	pid=$!
+	# The request is logged before the responder's 1 s delay: by then argv
+	# has been parsed, and the process is still waiting for the answer.
+	for ((i = 0; i < 400; i++)); do
+		[ -s "$T/kms.log" ] && break
+		sleep 0.025
+	done
+	[ -s "$T/kms.log" ]
+	tr '\0' '\n' <"/proc/$pid/cmdline" >cmdline
+	ps -o args= -p "$pid" >ps.txt
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 0 ]
+	[ "$(cat out)" = "PLAINTEXT: $(base64 -w0 pt)" ]
+	cat cmdline
+	! grep -qF -- "$KMS_SK" cmdline
+	! grep -qF -- "$KMS_TOK" cmdline
+	! grep -qF -- "$KMS_AK" cmdline
+	! grep -qF -- "$KMS_SK" ps.txt
+	# The rest is untouched, and the wiped values keep their place and length.
+	[ "$(sed -n 1p cmdline)" = "$TOOL" ]
+	[ "$(sed -n 2p cmdline)" = decrypt ]
+	grep -qxF -- us-east-1 cmdline
+	grep -qxF -- --aws-secret-access-key cmdline
+	grep -qxF -- "$b64" cmdline
+	[ "$(grep -cxE 'x+' cmdline)" -eq 3 ]
+	grep -qxF -- "$(printf "%${#KMS_SK}s" '' | tr ' ' x)" cmdline
+	[ "$(wc -l <cmdline)" -eq 12 ]
+}
+
+# --- usage: exit 1, before the NSM or KMS is asked anything -------------------
+
+# usage MESSAGE ARGS...: exit 1, nothing on stdout, "kmstool_enclave_cli: MESSAGE".
+usage() {
+	local msg=$1
+	shift
+	run -1 --separate-stderr $TOOL "$@"
+	[ "$output" = "" ] || { echo "stdout: $output"; return 1; }
+	[ "$stderr" = "$TOOL: $msg" ] || { echo "args: $*"; echo "stderr: $stderr"; echo "want:   $TOOL: $msg"; return 1; }
+}
+
+@test "usage: every bad command line is exit 1 with its reason (AWS's wording where it has one)" {
+	# No NSM and no KMS: a usage check that came after either would fail 255.
+	export NITROKIT_NSM="unix:$T/no-nsm.sock" AWS_ENDPOINT_URL_KMS=http://127.0.0.1:9
+	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+	local h="(see '$TOOL --help')"
+	usage "missing command: decrypt, genkey or genrandom $h"
+	usage "unknown command 'encrypt': expected decrypt, genkey or genrandom $h" encrypt "${CREDS[@]}"
+	usage "unknown command 'Decrypt': expected decrypt, genkey or genrandom $h" Decrypt
+	usage "unknown command '--region': expected decrypt, genkey or genrandom $h" --region us-east-1 decrypt
+	usage "--ciphertext must be set" decrypt "${CREDS[@]}"
+	usage "--ciphertext must not be empty" decrypt "${CREDS[@]}" --ciphertext ""
+	usage "option '--ciphertext' needs a value" decrypt "${CREDS[@]}" --ciphertext
+	usage "unknown option '--plaintext' $h" decrypt "${CREDS[@]}" --plaintext AQID
+	usage "unknown option '-C' $h" decrypt "${CREDS[@]}" -C AQID
+	usage "unexpected operand 'AQID' $h" decrypt "${CREDS[@]}" AQID
+	usage "option '--length' does not apply to decrypt" decrypt "${CREDS[@]}" --ciphertext AQID --length 4
+	usage "option '--ciphertext' does not apply to genkey" genkey "${CREDS[@]}" --ciphertext AQID
+	usage "option '--key-id' does not apply to genrandom" genrandom "${CREDS[@]}" --key-id alias/test
+	usage "--key-id must be set" genkey "${CREDS[@]}" --key-spec AES-256
+	usage "--key-spec must be set" genkey "${CREDS[@]}" --key-id alias/test
+	usage "invalid value 'AES_256' for --key-spec: expected one of AES-256|AES-128" genkey "${CREDS[@]}" --key-id alias/test --key-spec AES_256
+	usage "invalid value 'AES-512' for --key-spec: expected one of AES-256|AES-128" genkey "${CREDS[@]}" --key-id alias/test --key-spec AES-512
+	usage "--length must be set" genrandom "${CREDS[@]}"
+	usage "invalid value '0' for --length: expected 1 to 1024" genrandom "${CREDS[@]}" --length 0
+	usage "invalid value '1025' for --length: expected 1 to 1024" genrandom "${CREDS[@]}" --length 1025
+	usage "invalid value '12abc' for --length: expected 1 to 1024" genrandom "${CREDS[@]}" --length 12abc
+	usage "invalid value 'vsock' for --proxy-port: expected 1 to 4294967294" genrandom "${CREDS[@]}" --length 4 --proxy-port vsock
+	usage "--region must not be empty" genrandom "${CREDS[@]}" --length 4 --region ""
+	usage "--aws-access-key-id must be set" genrandom --aws-secret-access-key "$KMS_SK" --length 4
+	usage "--aws-secret-access-key must be set" genrandom --aws-access-key-id "$KMS_AK" --aws-session-token "$KMS_TOK" --length 4
+	usage "--aws-access-key-id must be set (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment)" genrandom --length 4
+	# Half on the command line is not completed from the environment.
+	export AWS_ACCESS_KEY_ID=$KMS_AK
+	usage "--aws-secret-access-key must be set" genrandom --aws-access-key-id "$KMS_AK" --length 4
+}
+
+@test "usage: an error message never shows a credential" {
+	export NITROKIT_NSM="unix:$T/no-nsm.sock" AWS_ENDPOINT_URL_KMS=http://127.0.0.1:9
+	run -1 --separate-stderr $TOOL genkey --key-spec AES-999 "${CREDS[@]}"
+	[[ $stderr != *"$KMS_SK"* && $stderr != *"$KMS_TOK"* ]]
+	run -1 --separate-stderr $TOOL genkey --aws-secret-access-key
+	[ "$stderr" = "$TOOL: option '--aws-secret-access-key' needs a value" ]
+	# A mistyped option name with its value attached.
+	run -1 --separate-stderr $TOOL genkey --aws-secret-acess-key="$KMS_SK"
+	[ "$stderr" = "$TOOL: unknown option '--aws-secret-acess-key' (see '$TOOL --help')" ]
+}
+
+# --- help, version, verbose ----------------------------------------------------------
+
+@test "--help: usage of every command on stdout, exit 0; after a command, that command's" {
+	run -0 --separate-stderr $TOOL --help
+	[ "$stderr" = "" ]
+	[[ $output == "Usage: $TOOL decrypt --ciphertext B64"* ]]
+	local o
+	for o in region proxy-port aws-access-key-id aws-secret-access-key aws-session-token ciphertext \
+		key-id encryption-algorithm key-spec length help version; do
+		[[ $output == *"--$o"* ]] || { echo "no --$o"; return 1; }
+	done
+	[[ $output == *"Exit codes, as AWS's tool: 0 ok, 1 usage, 255 any failure."* ]]
+	run -0 $TOOL genkey --help
+	[[ ${lines[0]} == "Usage: $TOOL genkey --key-id KEY --key-spec AES-256|AES-128 [OPTIONS]" ]]
+	[[ $output == *"--key-spec"* && $output != *"--ciphertext"* && $output != *"--length"* ]]
+	run -0 $TOOL genrandom -h
+	[[ ${lines[0]} == "Usage: $TOOL genrandom --length N [OPTIONS]" ]]
+}
+
+@test "--version names the suite and its libraries; --verbose tells the steps on stderr only" {
+	run -0 $TOOL --version
+	[[ ${lines[0]} == "$TOOL (nitrokit) "* ]]
+	[[ $output == *OpenSSL* && $output == *libcurl* ]]
+	up
+	run -0 --separate-stderr $TOOL genrandom "${CREDS[@]}" --length 16 --verbose
+	[ "${#lines[@]}" -eq 1 ]
+	[[ $output == "PLAINTEXT: "* ]]
+	[[ $stderr == *"$TOOL: RSA-2048 key generated in "* ]]
+	[[ $stderr == *"$TOOL: attestation document of "* ]]
+	[[ $stderr == *"$TOOL: GenerateRandom: HTTP 200 in "* ]]
+	[[ $stderr != *"$KMS_SK"* ]]
+}
