@@ -1,0 +1,140 @@
+/* kms-decrypt: KMS Decrypt from inside an enclave, the plaintext sealed to an
+ * ephemeral key whose attestation document went with the request; one
+ * ciphertext, or --batch: one per line through one key and one connection. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "io.h"
+#include "kmsclient.h"
+#include "kmsdecrypt.h"
+
+#define OPTIONS(X) \
+	X(CIPHERTEXT, "ciphertext", 0, STR, "B64", NULL, "the ciphertext blob as base64") \
+	X(CIPHERTEXT_FILE, "ciphertext-file", 0, STR, "FILE", "file", "read the blob or its base64 from FILE or - (default: standard input)") \
+	X(KEY_ID, "key-id", 0, STR, "KEY", NULL, "the key that must have encrypted it (id, ARN, alias)") \
+	X(ALGORITHM, "encryption-algorithm", 0, STR, "ALG", KMSDECRYPT_ALGORITHMS, "the algorithm (default SYMMETRIC_DEFAULT with --key-id)") \
+	X(CONTEXT, "context", 0, LIST, "KEY=VALUE", NULL, "encryption context pair (repeatable)") \
+	X(GRANT_TOKEN, "grant-token", 0, LIST, "TOKEN", NULL, "grant token (repeatable, at most 10)") \
+	X(FORMAT, "format", 'f', STR, "FMT", KMSDECRYPT_FORMATS, "output: raw (default), base64 (default with --batch), json or kmstool") \
+	X(OUTPUT, "output", 'o', STR, "FILE", "file", "write to FILE (atomically, mode 0600)") \
+	X(FORCE, "force", 0, FLAG, NULL, NULL, "write raw bytes to a terminal anyway") \
+	X(BATCH, "batch", 0, FLAG, NULL, NULL, "base64 ciphertexts one per line in, plaintexts one per line out") \
+	X(KEEP_GOING, "keep-going", 0, FLAG, NULL, NULL, "with --batch: report a failed line, print an empty line and go on") \
+	KMSCLIENT_OPTIONS(X) KMSCLIENT_RECIPIENT_OPTIONS(X)
+
+enum { OPT_NONE, OPTIONS(CLI_ENUM) };
+static const struct cli_opt opts[] = { OPTIONS(CLI_ENTRY) CLI_END };
+
+static const struct cli_tool tool = {
+	.name = "kms-decrypt",
+	.usage = "[--ciphertext B64 | --ciphertext-file FILE|-] [--key-id KEY] [--context K=V]...\n"
+		 "       [-f raw|base64|json|kmstool] [-o FILE] [--batch [--keep-going]]",
+	.summary = "Decrypt a KMS ciphertext inside a Nitro Enclave: the plaintext comes back\n"
+		   "sealed to an ephemeral key named in an attestation document.",
+	.operands = NULL,
+	.opts = opts,
+	.min_args = 0,
+	.max_args = 0,
+};
+
+struct ctx {
+	struct kmsclient_opts kms;
+	struct kmsdecrypt_opts d;
+	struct kmsclient *k;
+	struct kmsclient_recipient *r;
+};
+
+static int on_opt(void *p, int id, const char *arg, struct nk_err *err)
+{
+	struct ctx *c = p;
+	int rc = kmsclient_opt(&c->kms, opts[id - 1].name, arg, err);
+
+	if (rc != KMSCLIENT_NOT_MINE)
+		return rc;
+	return kmsdecrypt_opt(&c->d, opts[id - 1].name, arg, err);
+}
+
+static int decrypt(void *p, const unsigned char *blob, size_t n, struct kms_resp *resp, struct nk_err *err)
+{
+	struct ctx *c = p;
+	struct kms_req req;
+
+	kmsdecrypt_request(&c->d, blob, n, &req);
+	return kmsclient_call_recipient(c->k, c->r, &req, resp, err);
+}
+
+static void report(void *p, const struct nk_err *e)
+{
+	(void)p;
+	err_print(e);
+}
+
+static int run(struct ctx *c, struct nk_err *err)
+{
+	const char *in = kmsdecrypt_input_path(&c->d), *out = kmsdecrypt_output_path(&c->d);
+	int creds_stdin = c->kms.credentials && strcmp(c->kms.credentials, "-") == 0;
+	struct kms_resp resp = { 0 };
+	unsigned char *blob = NULL;
+	size_t n = 0;
+	int fd = -1, rc;
+
+	if ((rc = kmsdecrypt_check(&c->d, isatty(0), creds_stdin, err)))
+		return rc;
+	/* The input is opened (or read, for one ciphertext) before the key, the
+	 * NSM and KMS: a wrong file costs nothing. */
+	if (c->d.batch)
+		rc = io_open_in(in, &fd, NULL, err);
+	else
+		rc = kmsdecrypt_read(&c->d, &blob, &n, err);
+	if (rc)
+		return rc;
+	if ((rc = kmsclient_open(&c->kms, KMSCLIENT_VIA_VSOCK, &c->k, err)) ||
+	    (rc = kmsclient_recipient_new(&c->kms, &c->r, err)))
+		goto out;
+	if (c->d.batch) {
+		struct kmsdecrypt_batch b = {
+			.in_fd = fd, .in_name = io_name(in), .out_path = out,
+			.format = (enum kmsdecrypt_format)c->d.format, .keep_going = c->d.keep_going,
+			.decrypt = decrypt, .report = report, .ctx = c,
+		};
+
+		rc = kmsdecrypt_batch_run(&b, err);
+		cli_trace("%lu line%s, %lu failed", b.lines, b.lines == 1 ? "" : "s", b.failed);
+	} else {
+		cli_trace("ciphertext of %zu bytes", n);
+		if (!(rc = decrypt(c, blob, n, &resp, err)))
+			rc = kmsdecrypt_write(out, (enum kmsdecrypt_format)c->d.format, &resp, c->d.force, err);
+	}
+out:
+	kms_resp_free(&resp);
+	free(blob);
+	if (fd > 0)
+		close(fd);
+	kmsclient_recipient_free(c->r);
+	kmsclient_close(c->k);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctx c = { 0 };
+	struct cli_args args;
+	struct nk_err err = { 0 };
+	int rc;
+
+	kmsclient_opts_init(&c.kms);
+	kmsdecrypt_opts_init(&c.d);
+	/* Unbuffered: plaintexts go from secure memory straight to the descriptor
+	 * instead of lingering in stdio's buffer, and --batch lines leave at once. */
+	setvbuf(stdout, NULL, _IONBF, 0);
+	rc = cli_start(&tool, argc, argv, on_opt, &c, &args, &err);
+	if (rc == NK_OK)
+		rc = run(&c, &err);
+	cli_args_free(&args);
+	kmsdecrypt_opts_free(&c.d);
+	kmsclient_opts_free(&c.kms);
+	return cli_finish(rc, &err);
+}
