@@ -340,3 +340,169 @@ except ClientError as e:
 	[ "$output" = "ValidationException: invalid attestation document: cabundle[0] is not the root" ]
 	grep -q '"attestation": "invalid attestation document: cabundle\[0\] is not the root"' "$T/kms.log"
 }
+
+# seal PT OUT: a Decrypt ciphertext blob for alias/test made offline by the
+# responder's own sealing code (as tests/cli/kms.bash's kms_seal does).
+seal() {
+	"$RESP_PY" -c '
+import sys, types
+sys.path.insert(0, sys.argv[1])
+import kms_responder as k
+a = types.SimpleNamespace(region="us-east-1", seed="nitrokit-kms-responder")
+kid, _ = k.find_key(a, "alias/test")
+open(sys.argv[3], "wb").write(k.seal(a, kid, {}, open(sys.argv[2], "rb").read()))' "$FIXTURES" "$@"
+}
+
+# recip_cert SKI_HEX OUT: a self-signed certificate for $F/rsa.key whose
+# subjectKeyIdentifier is SKI_HEX ("hash": openssl's default, SHA-1), for
+# `openssl cms -decrypt -recip`, which picks the RecipientInfo by it.
+recip_cert() {
+	openssl req -x509 -new -key "$F/rsa.key" -subj /CN=recipient -days 1 \
+		-addext "subjectKeyIdentifier=$1" -out "$2" 2>/dev/null
+}
+
+# log_fields FIELD...: those fields of every log line, space-separated, one line per request
+log_fields() {
+	"$PYTHON" -c '
+import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    print(" ".join(str(e[f]) for f in sys.argv[2:]))' "$T/kms.log" "$@"
+}
+
+@test "--cms python: CiphertextForRecipient made in-process opens with openssl cms -decrypt -recip" {
+	attest --pcr "0=$PCR0_A"
+	responder --root "$T/pki/root.pem" --cms python
+	printf 'the enclave secret, wrapped by python' >pt
+	seal pt ct.bin
+	run -0 recipient decrypt cfr.der "$T/doc.cbor" ct.bin
+	json_eq "$output" '{"EncryptionAlgorithm": "SYMMETRIC_DEFAULT", "KeyId": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}'
+	# -recip selects the KeyTransRecipientInfo by the certificate's subjectKeyIdentifier:
+	# SHA-256 of the SPKI opens it, openssl's default SHA-1 identifier does not
+	ski=$(openssl dgst -sha256 -r "$F/rsa.pub.der" | cut -d' ' -f1)
+	recip_cert "$ski" recip.pem
+	openssl cms -decrypt -inform DER -inkey "$F/rsa.key" -recip recip.pem -binary -in cfr.der -out back
+	cmp pt back
+	recip_cert hash sha1.pem
+	run ! openssl cms -decrypt -inform DER -inkey "$F/rsa.key" -recip sha1.pem -binary -in cfr.der -out back2
+	[[ "$output" == *"Error decrypting CMS"* ]]
+	# the shape: EnvelopedData v2, KTRI v2, explicit OAEP SHA-256/MGF1-SHA-256, AES-256-CBC
+	# with a 16-byte IV; definite lengths throughout (DER), where openssl writes BER
+	openssl cms -cmsout -print -inform DER -in cfr.der >cms.txt
+	grep -q 'contentType: pkcs7-envelopedData' cms.txt
+	[ "$(grep -c 'version: 2' cms.txt)" -eq 2 ]
+	grep -q 'algorithm: rsaesOaep' cms.txt
+	# the OAEP parameters: [0] sha256 and [1] mgf1(sha256), not left to the SHA-1 defaults
+	[ "$(grep -cE '^ +[0-9]+:d=[0-9] .*(cont \[ [01] \]|:sha256|:mgf1)' cms.txt)" -eq 5 ]
+	grep -q 'algorithm: aes-256-cbc' cms.txt
+	openssl asn1parse -inform DER -in cfr.der >asn1.txt
+	run -1 grep -q 'l=inf' asn1.txt
+	[ "$(grep -A1 ':aes-256-cbc' asn1.txt | sed -n 's/.* l= *\([0-9]*\) prim: OCTET STRING.*/\1/p')" = 16 ]
+	# AES-CBC with PKCS#7 padding: 36 bytes of plaintext become 48 of ciphertext
+	[ "$(tail -1 asn1.txt | sed -n 's/.* l= *\([0-9]*\) prim: cont \[ 0 \].*/\1/p')" = 48 ]
+	run -0 log_fields op status attestation doc_cache
+	[ "${lines[0]}" = "Decrypt 200 ok miss" ]
+}
+
+@test "--cms python: the RecipientInfo's algorithm identifiers are byte for byte a real KMS answer's" {
+	need_testdata
+	attest
+	responder --root "$T/pki/root.pem" --cms python
+	run -0 recipient random r.der "$T/doc.cbor"
+	openssl cms -decrypt -inform DER -inkey "$F/rsa.key" -binary -in r.der -out r.bin
+	[ "$(wc -c <r.bin)" -eq 48 ]
+	# In the enclaver vector (a KMS answer), bytes 65-126 are the KTRI's
+	# keyEncryptionAlgorithm (rsaesOaep, sha256 with NULL, mgf1 sha256) and 400-414
+	# start the content encryption algorithm (aes-256-cbc, a 16-byte IV): see
+	# `openssl asn1parse -inform DER -i -in $TESTDATA/cms/enclaver-recipient.der`.
+	run -0 "$PYTHON" -c '
+import sys
+kms, ours = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+kea, cea = kms[65:127], kms[400:415]
+assert kea.startswith(bytes.fromhex("303c06092a864886f70d010107")), kea.hex()
+print(kea in ours, cea in ours)' "$TESTDATA/cms/enclaver-recipient.der" r.der
+	[ "$output" = "True True" ]
+}
+
+@test "verified documents are cached by hash; age and PCR policy still checked on each request" {
+	attest --pcr "0=$PCR0_A"
+	responder --root "$T/pki/root.pem" --require-pcr0 "$PCR0_B" --cms python
+	run -1 recipient random r.der "$T/doc.cbor"
+	[ "$output" = "AccessDeniedException: PCR0 of the attestation document does not match the key policy" ]
+	run -1 recipient random r.der "$T/doc.cbor"
+	[ "$output" = "AccessDeniedException: PCR0 of the attestation document does not match the key policy" ]
+	run -0 log_fields attestation doc_cache error
+	[ "$output" = "ok miss AccessDeniedException
+ok hit AccessDeniedException" ]
+	# In-process: 1000 checks of one document verify the chain once; a document
+	# past --doc-max-age is refused on a cache hit; an altered one misses and fails.
+	run -0 "$RESP_PY" -c '
+import sys, time, types
+sys.path.insert(0, sys.argv[1])
+import kms_responder as k
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+root = x509.load_pem_x509_certificate(open(sys.argv[2], "rb").read()).public_bytes(serialization.Encoding.DER)
+raw = open(sys.argv[3], "rb").read()
+a = types.SimpleNamespace(root_der=root, doc_max_age=300, doc_cache=k.DocCache())
+calls = [0]
+real = k.attest_check.check_chain
+def counting(*args):
+    calls[0] += 1
+    return real(*args)
+k.attest_check.check_chain = counting
+seen = []
+for _ in range(1000):
+    e = {}
+    k.check_document(a, raw, e)
+    seen.append(e["doc_cache"])
+print(calls[0], seen.count("miss"), seen.count("hit"))
+k.time.time = lambda t=time.time(): t + 301
+e = {}
+try:
+    k.check_document(a, raw, e)
+except k.KmsError as x:
+    print(e["doc_cache"], x.msg)
+bad = bytearray(raw); bad[-1] ^= 1
+e = {}
+try:
+    k.check_document(a, bytes(bad), e)
+except k.KmsError as x:
+    print(e["doc_cache"], x.msg)' "$FIXTURES" "$T/pki/root.pem" "$T/doc.cbor"
+	[ "$output" = "1 1 999
+hit attestation document is too old
+miss invalid attestation document: COSE signature does not verify with the leaf key" ]
+}
+
+@test "--tls-cert serves HTTPS and logs the SNI; conn tells connections apart" {
+	command -v curl >/dev/null || skip "curl is not installed"
+	host=kms.us-east-1.amazonaws.com
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=test CA" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj "/CN=$host" 2>/dev/null
+	printf 'subjectAltName=DNS:%s,DNS:localhost\n' "$host" >san.ext
+	openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext -out srv.pem 2>/dev/null
+	run ! "$RESP_PY" "$FIXTURES/kms_responder.py" --access-key "$AK" --secret-key "$SK" --tls-cert srv.pem
+	[[ "$output" == *"--tls-cert and --tls-key go together"* ]]
+	responder --tls-cert srv.pem --tls-key srv.key
+	port=$(cat "$T/kms.port")
+	# two requests on one connection (curl keeps it alive), then a second connection
+	curl -s --cacert ca.pem --resolve "$host:$port:127.0.0.1" -X POST -H 'X-Amz-Target: TrentService.Decrypt' \
+		-H 'Content-Type: application/x-amz-json-1.1' -d '{}' "https://$host:$port/" "https://$host:$port/" >c1
+	[ "$(grep -c InvalidSignatureException c1)" -eq 1 ]
+	# a plain HTTP request fails the handshake: stderr says so, the log has no line for it
+	run ! curl -s "http://127.0.0.1:$port/"
+	# a client that sends no SNI (an IP address): sni is null
+	curl -s --cacert ca.pem -k -X POST -d '{}' "https://127.0.0.1:$port/" >c2
+	grep -q UnknownOperationException c2
+	run -0 log_fields conn sni error
+	[ "$output" = "1 $host InvalidSignatureException
+1 $host InvalidSignatureException
+3 None UnknownOperationException" ]
+	grep -q '^kms_responder: conn 2: TLS handshake failed: ' "$T/kms.err"
+	# a signed request over TLS from botocore (AWS CLI) verifies as over HTTP
+	need_aws
+	aws --endpoint-url "https://localhost:$port" --ca-bundle ca.pem --output json kms generate-random --number-of-bytes 8 >r.json
+	[ "$(json_get "$(cat r.json)" Plaintext | base64 -d | wc -c)" -eq 8 ]
+	run -0 log_fields op sigv4 sni status
+	[ "${lines[3]}" = "GenerateRandom ok localhost 200" ]
+}
