@@ -50,14 +50,23 @@ void kmsclient_opts_free(struct kmsclient_opts *o)
 	kmsclient_opts_init(o);
 }
 
+/* A copy of --name's value, which must not be empty. */
+static int dup_arg(const char *name, const char *arg, char **out, struct nk_err *err)
+{
+	if (!*arg)
+		return err_set(err, NK_USAGE, "--%s must not be empty", name);
+	if (!(*out = strdup(arg)))
+		return err_set(err, NK_IO, "out of memory");
+	return NK_OK;
+}
+
 static int set_str(const char **slot, const char *name, const char *arg, struct nk_err *err)
 {
 	char *s;
+	int rc = dup_arg(name, arg, &s, err);
 
-	if (!*arg)
-		return err_set(err, NK_USAGE, "--%s must not be empty", name);
-	if (!(s = strdup(arg)))
-		return err_set(err, NK_IO, "out of memory");
+	if (rc)
+		return rc;
 	free((char *)*slot);
 	*slot = s;
 	return NK_OK;
@@ -105,6 +114,108 @@ int kmsclient_opt(struct kmsclient_opts *o, const char *name, const char *arg, s
 	if (strcmp(name, "nsm") == 0)
 		return set_str(&o->nsm, name, arg, err);
 	return KMSCLIENT_NOT_MINE;
+}
+
+/* --- the key a call names --------------------------------------------------- */
+
+/* "KEY=VALUE" into kv, pointing into s (the '=' becomes a NUL). */
+static int parse_context(char *s, struct kms_kv *kv, struct nk_err *err)
+{
+	char *eq = strchr(s, '=');
+
+	if (!eq || eq == s)
+		return err_set(err, NK_USAGE, "invalid value '%s' for --context: expected KEY=VALUE", s);
+	*eq = 0;
+	kv->key = s;
+	kv->value = eq + 1;
+	return NK_OK;
+}
+
+static int add_context(struct kmsclient_key *k, const char *arg, struct nk_err *err)
+{
+	struct kms_kv kv, *n;
+	char *s = strdup(arg);
+	int rc;
+
+	if (!s)
+		return err_set(err, NK_IO, "out of memory");
+	if ((rc = parse_context(s, &kv, err)))
+		goto fail;
+	/* A JSON object keeps one value per key: the second would silently win. */
+	for (size_t i = 0; i < k->ncontext; i++)
+		if (strcmp(k->context[i].key, kv.key) == 0) {
+			rc = err_set(err, NK_USAGE, "--context key '%s' given twice", kv.key);
+			goto fail;
+		}
+	if (!(n = realloc(k->context, (k->ncontext + 1) * sizeof *n))) {
+		rc = err_set(err, NK_IO, "out of memory");
+		goto fail;
+	}
+	k->context = n;
+	k->context[k->ncontext++] = kv;
+	return NK_OK;
+fail:
+	free(s);
+	return rc;
+}
+
+static int add_grant(struct kmsclient_key *k, const char *arg, struct nk_err *err)
+{
+	char **n, *s;
+
+	if (!*arg)
+		return err_set(err, NK_USAGE, "--grant-token must not be empty");
+	if (k->ngrant == KMSCLIENT_GRANTS_MAX)
+		return err_set(err, NK_USAGE, "too many --grant-token: KMS takes at most %d", KMSCLIENT_GRANTS_MAX);
+	if (!(s = strdup(arg)))
+		return err_set(err, NK_IO, "out of memory");
+	if (!(n = realloc(k->grants, (k->ngrant + 1) * sizeof *n))) {
+		free(s);
+		return err_set(err, NK_IO, "out of memory");
+	}
+	k->grants = n;
+	k->grants[k->ngrant++] = s;
+	return NK_OK;
+}
+
+int kmsclient_key_opt(struct kmsclient_key *k, const char *name, const char *arg, struct nk_err *err)
+{
+	char *s;
+	int rc;
+
+	if (strcmp(name, "key-id") == 0) {
+		if ((rc = dup_arg(name, arg, &s, err)))
+			return rc;
+		free(k->key_id);
+		k->key_id = s;
+		return NK_OK;
+	}
+	if (strcmp(name, "context") == 0)
+		return add_context(k, arg, err);
+	if (strcmp(name, "grant-token") == 0)
+		return add_grant(k, arg, err);
+	return KMSCLIENT_NOT_MINE;
+}
+
+void kmsclient_key_free(struct kmsclient_key *k)
+{
+	free(k->key_id);
+	for (size_t i = 0; i < k->ncontext; i++)
+		free((char *)k->context[i].key);  /* the start of the "KEY\0VALUE" block */
+	free(k->context);
+	for (size_t i = 0; i < k->ngrant; i++)
+		free(k->grants[i]);
+	free(k->grants);
+	memset(k, 0, sizeof *k);
+}
+
+void kmsclient_key_req(const struct kmsclient_key *k, struct kms_req *r)
+{
+	r->key_id = k->key_id;
+	r->context = k->context;
+	r->ncontext = k->ncontext;
+	r->grant_tokens = (const char *const *)k->grants;
+	r->ngrant = k->ngrant;
 }
 
 /* --- where KMS is --------------------------------------------------------- */
@@ -558,17 +669,5 @@ int kmsclient_call_recipient(struct kmsclient *k, struct kmsclient_recipient *r,
 	if ((rc = cms_decrypt(resp->recipient_blob, resp->recipient_blob_len, r->key, &resp->plaintext,
 			      err)))
 		return err_prefix(err, "CiphertextForRecipient");
-	return NK_OK;
-}
-
-int kmsclient_parse_context(char *s, struct kms_kv *kv, struct nk_err *err)
-{
-	char *eq = strchr(s, '=');
-
-	if (!eq || eq == s)
-		return err_set(err, NK_USAGE, "invalid value '%s' for --context: expected KEY=VALUE", s);
-	*eq = 0;
-	kv->key = s;
-	kv->value = eq + 1;
 	return NK_OK;
 }

@@ -68,6 +68,29 @@ void kmsclient_opts_init(struct kmsclient_opts *o);
 int kmsclient_opt(struct kmsclient_opts *o, const char *name, const char *arg, struct nk_err *err);
 void kmsclient_opts_free(struct kmsclient_opts *o);  /* also frees given */
 
+/* The key a call names: --key-id, --context KEY=VALUE and --grant-token, the
+ * same for every tool that takes them (each tool declares the option rows
+ * itself, with its own help text). */
+#define KMSCLIENT_GRANTS_MAX 10  /* GrantTokens: at most 10 in the KMS API */
+
+struct kmsclient_key {
+	char *key_id;
+	struct kms_kv *context;  /* each key points at a malloc'd "KEY\0VALUE" */
+	size_t ncontext;
+	char **grants;
+	size_t ngrant;
+};
+
+/* Consume "key-id", "context" or "grant-token" (k starts zeroed).  NK_USAGE
+ * for an empty key id, a context without '=' or with an empty key, a context
+ * key given twice, an empty or 11th grant token; a later --key-id replaces
+ * the earlier one.  KMSCLIENT_NOT_MINE for any other name. */
+int kmsclient_key_opt(struct kmsclient_key *k, const char *name, const char *arg, struct nk_err *err);
+void kmsclient_key_free(struct kmsclient_key *k);  /* and zeroes k */
+/* The key id, encryption context and grant tokens into r (r's other fields
+ * are left alone; the pointers point into k). */
+void kmsclient_key_req(const struct kmsclient_key *k, struct kms_req *r);
+
 /* Where the calls go, resolved from options and environment (exposed for
  * tests and --verbose):
  *   --endpoint > --vsock > $AWS_ENDPOINT_URL_KMS > $AWS_ENDPOINT_URL > default.
@@ -131,9 +154,5 @@ const unsigned char *kmsclient_recipient_document(const struct kmsclient_recipie
  * Recipient must not be trusted with the plaintext either). */
 int kmsclient_call_recipient(struct kmsclient *k, struct kmsclient_recipient *r,
 			     struct kms_req *req, struct kms_resp *resp, struct nk_err *err);
-
-/* "k=v" of --context into kv (the pointers point into s, which is modified:
- * the '=' becomes a NUL).  NK_USAGE when there is no '=' or the key is empty. */
-int kmsclient_parse_context(char *s, struct kms_kv *kv, struct nk_err *err);
 
 #endif

@@ -42,16 +42,9 @@ void kmsdecrypt_opts_free(struct kmsdecrypt_opts *o)
 {
 	free(o->ciphertext);
 	free(o->ciphertext_file);
-	free(o->key_id);
+	kmsclient_key_free(&o->key);
 	free(o->algorithm);
 	free(o->output);
-	for (size_t i = 0; i < o->ncontext; i++)
-		free(o->context_s[i]);
-	free(o->context_s);
-	free(o->context);
-	for (size_t i = 0; i < o->ngrant; i++)
-		free(o->grants[i]);
-	free(o->grants);
 	kmsdecrypt_opts_init(o);
 }
 
@@ -65,61 +58,12 @@ static int set_str(char **slot, const char *name, const char *arg, struct nk_err
 	return NK_OK;
 }
 
-static int add_context(struct kmsdecrypt_opts *o, const char *arg, struct nk_err *err)
-{
-	char *s = strdup(arg), **ns;
-	struct kms_kv kv, *nkv;
-	int rc;
-
-	if (!s)
-		return err_set(err, NK_IO, "out of memory");
-	if ((rc = kmsclient_parse_context(s, &kv, err))) {
-		free(s);
-		return rc;
-	}
-	/* KMS would see one value: a second one for the same key is a mistake. */
-	for (size_t i = 0; i < o->ncontext; i++)
-		if (strcmp(o->context[i].key, kv.key) == 0) {
-			rc = err_set(err, NK_USAGE, "--context key '%s' given twice", kv.key);
-			free(s);
-			return rc;
-		}
-	ns = realloc(o->context_s, (o->ncontext + 1) * sizeof *ns);
-	if (ns)
-		o->context_s = ns;
-	nkv = ns ? realloc(o->context, (o->ncontext + 1) * sizeof *nkv) : NULL;
-	if (!nkv) {
-		free(s);
-		return err_set(err, NK_IO, "out of memory");
-	}
-	o->context = nkv;
-	o->context_s[o->ncontext] = s;
-	o->context[o->ncontext++] = kv;
-	return NK_OK;
-}
-
-static int add_grant(struct kmsdecrypt_opts *o, const char *arg, struct nk_err *err)
-{
-	char **ng, *s;
-
-	if (!*arg)
-		return err_set(err, NK_USAGE, "--grant-token must not be empty");
-	if (o->ngrant == KMSDECRYPT_GRANTS_MAX)
-		return err_set(err, NK_USAGE, "too many --grant-token: KMS takes at most %u",
-			       KMSDECRYPT_GRANTS_MAX);
-	if (!(ng = realloc(o->grants, (o->ngrant + 1) * sizeof *ng)))
-		return err_set(err, NK_IO, "out of memory");
-	o->grants = ng;
-	if (!(s = strdup(arg)))
-		return err_set(err, NK_IO, "out of memory");
-	o->grants[o->ngrant++] = s;
-	return NK_OK;
-}
-
 int kmsdecrypt_opt(struct kmsdecrypt_opts *o, const char *name, const char *arg, struct nk_err *err)
 {
-	int idx, rc;
+	int idx, rc = kmsclient_key_opt(&o->key, name, arg, err);
 
+	if (rc != KMSCLIENT_NOT_MINE)
+		return rc;
 	if (strcmp(name, "force") == 0)
 		o->force = 1;
 	else if (strcmp(name, "batch") == 0)
@@ -130,14 +74,8 @@ int kmsdecrypt_opt(struct kmsdecrypt_opts *o, const char *name, const char *arg,
 		return set_str(&o->ciphertext, name, arg, err);
 	else if (strcmp(name, "ciphertext-file") == 0)
 		return set_str(&o->ciphertext_file, name, arg, err);
-	else if (strcmp(name, "key-id") == 0)
-		return set_str(&o->key_id, name, arg, err);
 	else if (strcmp(name, "output") == 0)
 		return set_str(&o->output, name, arg, err);
-	else if (strcmp(name, "context") == 0)
-		return add_context(o, arg, err);
-	else if (strcmp(name, "grant-token") == 0)
-		return add_grant(o, arg, err);
 	else if (strcmp(name, "encryption-algorithm") == 0) {
 		if ((rc = cli_choice(arg, KMSDECRYPT_ALGORITHMS, name, &idx, err)))
 			return rc;
@@ -329,16 +267,12 @@ void kmsdecrypt_request(const struct kmsdecrypt_opts *o, const unsigned char *bl
 {
 	memset(req, 0, sizeof *req);
 	req->op = KMS_DECRYPT;
-	req->key_id = o->key_id;
+	kmsclient_key_req(&o->key, req);
 	/* As the issue asks: naming a key pins the algorithm too, so an
 	 * asymmetric key is not tried with whatever KMS would guess. */
-	req->encryption_algorithm = o->algorithm ? o->algorithm : o->key_id ? "SYMMETRIC_DEFAULT" : NULL;
+	req->encryption_algorithm = o->algorithm ? o->algorithm : o->key.key_id ? "SYMMETRIC_DEFAULT" : NULL;
 	req->data = blob;
 	req->data_len = n;
-	req->context = o->context;
-	req->ncontext = o->ncontext;
-	req->grant_tokens = (const char *const *)o->grants;
-	req->ngrant = o->ngrant;
 }
 
 /* --- output --------------------------------------------------------------- */

@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "kms.h"
+#include "kmsclient.h"
 #include "secmem.h"
 
 /* KMS's CiphertextBlob is 1 to 6144 bytes. */
@@ -20,8 +21,6 @@
 /* A --batch line: the base64 of the largest blob (trailing white space and a
  * CR are not counted). */
 #define KMSDECRYPT_LINE_MAX 8192u
-/* KMS takes at most 10 grant tokens. */
-#define KMSDECRYPT_GRANTS_MAX 10u
 
 /* The order of KMSDECRYPT_FORMATS is this enum's. */
 enum kmsdecrypt_format { KMSDECRYPT_RAW, KMSDECRYPT_BASE64, KMSDECRYPT_JSON, KMSDECRYPT_KMSTOOL };
@@ -32,14 +31,9 @@ enum kmsdecrypt_format { KMSDECRYPT_RAW, KMSDECRYPT_BASE64, KMSDECRYPT_JSON, KMS
 struct kmsdecrypt_opts {
 	char *ciphertext;        /* --ciphertext B64 */
 	char *ciphertext_file;   /* --ciphertext-file FILE|- */
-	char *key_id;
+	struct kmsclient_key key;  /* --key-id, --context, --grant-token */
 	char *algorithm;         /* --encryption-algorithm */
 	char *output;            /* -o FILE; NULL: standard output */
-	struct kms_kv *context;  /* pointing into context_s */
-	char **context_s;
-	size_t ncontext;
-	char **grants;
-	size_t ngrant;
 	int format;              /* enum kmsdecrypt_format, -1 until given */
 	int force, batch, keep_going;
 };
@@ -48,11 +42,11 @@ void kmsdecrypt_opts_init(struct kmsdecrypt_opts *o);
 void kmsdecrypt_opts_free(struct kmsdecrypt_opts *o);
 
 /* Consume one of kms-decrypt's own options by its long name ("ciphertext",
- * "ciphertext-file", "key-id", "encryption-algorithm", "context",
- * "grant-token", "format", "output", "force", "batch", "keep-going"; arg is
- * NULL for the flags).  Values are checked here: an empty one, an algorithm
- * or format not in the lists above, --context without '=' or with a key
- * given twice, more than KMSDECRYPT_GRANTS_MAX grant tokens are NK_USAGE. */
+ * "ciphertext-file", "encryption-algorithm", "format", "output", "force",
+ * "batch", "keep-going"; arg is NULL for the flags; "key-id", "context" and
+ * "grant-token" go to kmsclient_key_opt).  Values are checked here: an empty
+ * one, an algorithm or format not in the lists above are NK_USAGE, as is a
+ * name that is none of these. */
 int kmsdecrypt_opt(struct kmsdecrypt_opts *o, const char *name, const char *arg, struct nk_err *err);
 
 /* Every check of the command line as a whole, made before any key, NSM or

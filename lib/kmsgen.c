@@ -43,86 +43,7 @@ static int set_str(char **slot, const char *name, const char *arg, struct nk_err
 	return NK_OK;
 }
 
-/* --- key options ----------------------------------------------------------- */
-
-static int add_context(struct kmsgen_key *k, const char *arg, struct nk_err *err)
-{
-	struct kms_kv kv, *n;
-	char *s = strdup(arg);
-	int rc;
-
-	if (!s)
-		return err_set(err, NK_IO, "out of memory");
-	if ((rc = kmsclient_parse_context(s, &kv, err))) {
-		free(s);
-		return rc;
-	}
-	/* A JSON object keeps one value per key: the second would silently win. */
-	for (size_t i = 0; i < k->ncontext; i++)
-		if (strcmp(k->context[i].key, kv.key) == 0) {
-			rc = err_set(err, NK_USAGE, "--context key '%s' given twice", kv.key);
-			free(s);
-			return rc;
-		}
-	if (!(n = realloc(k->context, (k->ncontext + 1) * sizeof *n))) {
-		free(s);
-		return err_set(err, NK_IO, "out of memory");
-	}
-	k->context = n;
-	k->context[k->ncontext++] = kv;
-	return NK_OK;
-}
-
-static int add_grant(struct kmsgen_key *k, const char *arg, struct nk_err *err)
-{
-	char **n, *s;
-
-	if (!*arg)
-		return err_set(err, NK_USAGE, "--grant-token must not be empty");
-	if (k->ngrant == KMSGEN_GRANTS_MAX)
-		return err_set(err, NK_USAGE, "too many --grant-token: KMS takes at most %d", KMSGEN_GRANTS_MAX);
-	if (!(s = strdup(arg)))
-		return err_set(err, NK_IO, "out of memory");
-	if (!(n = realloc(k->grants, (k->ngrant + 1) * sizeof *n))) {
-		free(s);
-		return err_set(err, NK_IO, "out of memory");
-	}
-	k->grants = n;
-	k->grants[k->ngrant++] = s;
-	return NK_OK;
-}
-
-int kmsgen_key_opt(struct kmsgen_key *k, const char *name, const char *arg, struct nk_err *err)
-{
-	if (strcmp(name, "key-id") == 0)
-		return set_str(&k->key_id, name, arg, err);
-	if (strcmp(name, "context") == 0)
-		return add_context(k, arg, err);
-	if (strcmp(name, "grant-token") == 0)
-		return add_grant(k, arg, err);
-	return KMSGEN_NOT_MINE;
-}
-
-void kmsgen_key_free(struct kmsgen_key *k)
-{
-	free(k->key_id);
-	for (size_t i = 0; i < k->ncontext; i++)
-		free((char *)k->context[i].key);  /* the start of the "KEY\0VALUE" block */
-	free(k->context);
-	for (size_t i = 0; i < k->ngrant; i++)
-		free(k->grants[i]);
-	free(k->grants);
-	memset(k, 0, sizeof *k);
-}
-
-static void key_req(const struct kmsgen_key *k, struct kms_req *r)
-{
-	r->key_id = k->key_id;
-	r->context = k->context;
-	r->ncontext = k->ncontext;
-	r->grant_tokens = (const char *const *)k->grants;
-	r->ngrant = k->ngrant;
-}
+/* --- option values ---------------------------------------------------------- */
 
 int kmsgen_bytes(const char *arg, const char *opt, size_t *out, struct nk_err *err)
 {
@@ -200,9 +121,9 @@ static int replaced_by_rename(const char *path)
 
 int kmsgen_genkey_opt(struct kmsgen_genkey *g, const char *name, const char *arg, struct nk_err *err)
 {
-	int rc = kmsgen_key_opt(&g->key, name, arg, err);
+	int rc = kmsclient_key_opt(&g->key, name, arg, err);
 
-	if (rc != KMSGEN_NOT_MINE)
+	if (rc != KMSCLIENT_NOT_MINE)
 		return rc;
 	if (strcmp(name, "key-spec") == 0)
 		return kmsgen_key_spec(arg, &g->key_spec, err);
@@ -254,7 +175,7 @@ int kmsgen_genkey_check(const struct kmsgen_genkey *g, struct nk_err *err)
 void kmsgen_genkey_req(const struct kmsgen_genkey *g, struct kms_req *r)
 {
 	memset(r, 0, sizeof *r);
-	key_req(&g->key, r);
+	kmsclient_key_req(&g->key, r);
 	if (g->pair) {
 		r->op = KMS_GENERATE_DATA_KEY_PAIR;
 		r->key_spec = g->pair;
@@ -410,7 +331,7 @@ out:
 
 void kmsgen_genkey_free(struct kmsgen_genkey *g)
 {
-	kmsgen_key_free(&g->key);
+	kmsclient_key_free(&g->key);
 	free(g->output);
 	free(g->plaintext_out);
 	free(g->ciphertext_out);
@@ -481,9 +402,9 @@ void kmsgen_random_free(struct kmsgen_random *g)
 
 int kmsgen_encrypt_opt(struct kmsgen_encrypt *g, const char *name, const char *arg, struct nk_err *err)
 {
-	int rc = kmsgen_key_opt(&g->key, name, arg, err), i;
+	int rc = kmsclient_key_opt(&g->key, name, arg, err), i;
 
-	if (rc != KMSGEN_NOT_MINE)
+	if (rc != KMSCLIENT_NOT_MINE)
 		return rc;
 	if (strcmp(name, "plaintext-file") == 0)
 		return set_str(&g->plaintext_file, name, arg, err);
@@ -538,7 +459,7 @@ int kmsgen_encrypt_read(struct kmsgen_encrypt *g, struct nk_err *err)
 void kmsgen_encrypt_req(const struct kmsgen_encrypt *g, struct kms_req *r)
 {
 	memset(r, 0, sizeof *r);
-	key_req(&g->key, r);
+	kmsclient_key_req(&g->key, r);
 	r->op = KMS_ENCRYPT;
 	r->encryption_algorithm = g->algorithm;
 	if (g->plaintext) {
@@ -558,7 +479,7 @@ int kmsgen_encrypt_write(const struct kmsgen_encrypt *g, const struct kms_resp *
 
 void kmsgen_encrypt_free(struct kmsgen_encrypt *g)
 {
-	kmsgen_key_free(&g->key);
+	kmsclient_key_free(&g->key);
 	free(g->plaintext_file);
 	free(g->output);
 	secmem_free(g->plaintext);

@@ -1,8 +1,8 @@
 /* kmsgen: what kms-genkey, kms-random and kms-encrypt share on top of
- * kmsclient and kmsout: their options (key id, encryption context, grant
- * tokens, key specs, byte counts, output files), the checks made before any
- * key generation, NSM call or network call, the kms_req each one sends, and
- * the shape of what they print.
+ * kmsclient and kmsout: their options (key specs, byte counts, output files;
+ * the key id, context and grant tokens are kmsclient_key's), the checks made
+ * before any key generation, NSM call or network call, the kms_req each one
+ * sends, and the shape of what they print.
  *
  * Each tool has a struct filled by its option callback:
  *
@@ -20,36 +20,21 @@
 
 #include "err.h"
 #include "kms.h"
+#include "kmsclient.h"
 #include "kmsout.h"
 #include "secmem.h"
 
-#define KMSGEN_NOT_MINE (-2)     /* same value as KMSCLIENT_NOT_MINE */
+#define KMSGEN_NOT_MINE KMSCLIENT_NOT_MINE
 #define KMSGEN_BYTES_MAX 1024    /* NumberOfBytes of GenerateDataKey and GenerateRandom */
 #define KMSGEN_PLAINTEXT_MAX 4096 /* Encrypt's Plaintext */
-#define KMSGEN_GRANTS_MAX 10     /* GrantTokens: at most 10 in the KMS API */
 #define KMSGEN_FIELDS_MAX 5
 
 /* The key options of kms-genkey and kms-encrypt, as X-macro rows (see
- * cli.h) to splice into a tool's OPTIONS. */
+ * cli.h) to splice into a tool's OPTIONS; parsed by kmsclient_key_opt. */
 #define KMSGEN_KEY_OPTIONS(X) \
 	X(KEY_ID, "key-id", 0, STR, "KEY", NULL, "KMS key: key id, key ARN, alias/NAME or alias ARN (required)") \
 	X(CONTEXT, "context", 0, LIST, "KEY=VALUE", NULL, "encryption context pair (repeatable); Decrypt needs the same") \
 	X(GRANT_TOKEN, "grant-token", 0, LIST, "TOKEN", NULL, "grant token (repeatable, at most 10)")
-
-/* --key-id, --context, --grant-token. */
-struct kmsgen_key {
-	char *key_id;
-	struct kms_kv *context;  /* each key points at a malloc'd "KEY\0VALUE" */
-	size_t ncontext;
-	char **grants;
-	size_t ngrant;
-};
-
-/* Consume "key-id", "context" or "grant-token" (NK_USAGE for an empty key
- * id, a context without '=', a context key given twice, an empty or 11th
- * grant token); KMSGEN_NOT_MINE for any other name. */
-int kmsgen_key_opt(struct kmsgen_key *k, const char *name, const char *arg, struct nk_err *err);
-void kmsgen_key_free(struct kmsgen_key *k);
 
 /* A byte count of 1 to KMSGEN_BYTES_MAX for --opt (NK_USAGE otherwise). */
 int kmsgen_bytes(const char *arg, const char *opt, size_t *out, struct nk_err *err);
@@ -65,7 +50,7 @@ size_t kmsgen_key_spec_bytes(const char *spec);
 enum kmsgen_genkey_format { KMSGEN_GENKEY_JSON, KMSGEN_GENKEY_KMSTOOL };  /* "json|kmstool" */
 
 struct kmsgen_genkey {
-	struct kmsgen_key key;
+	struct kmsclient_key key;
 	const char *key_spec;    /* static; NULL when not given */
 	size_t nbytes;           /* 0 when not given */
 	const char *pair;        /* KeyPairSpec, static; NULL for a data key */
@@ -125,7 +110,7 @@ void kmsgen_random_free(struct kmsgen_random *g);
 enum kmsgen_encrypt_format { KMSGEN_ENCRYPT_RAW, KMSGEN_ENCRYPT_BASE64 };  /* "raw|base64" */
 
 struct kmsgen_encrypt {
-	struct kmsgen_key key;
+	struct kmsclient_key key;
 	char *plaintext_file;
 	const char *algorithm;   /* static; NULL: KMS's default (SYMMETRIC_DEFAULT) */
 	int format;

@@ -19,25 +19,6 @@ teardown() {
 # (Loop counters are not called i: bats 1.8's run changes a global i.)
 ARN=arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
 
-# kms_open BLOB [CONTEXT_JSON]: the plaintext of a ciphertext blob, opened by
-# the responder's code (aes_key, context_aad; layout NKT1 || key uuid ||
-# nonce || AES-256-GCM), on stdout.
-kms_open() {
-	"$RESP_PY" - "$FIXTURES" "$@" <<'PY'
-import json, sys, types
-sys.path.insert(0, sys.argv[1])
-import kms_responder as k
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-blob = open(sys.argv[2], "rb").read()
-ctx = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
-a = types.SimpleNamespace(region="us-east-1", seed="nitrokit-kms-responder")
-assert blob[:4] == k.MAGIC, "not a responder blob"
-kid = blob[4:40].decode()
-aad = k.context_aad({"EncryptionContext": ctx} if ctx else {})
-sys.stdout.buffer.write(AESGCM(k.aes_key(a, kid)).decrypt(blob[40:52], blob[52:], aad))
-PY
-}
-
 # logged N OP BODY: the responder's Nth request was OP with BODY (compared
 # as JSON, without its Recipient) and a Recipient whose attestation document
 # verified.  One python run for all of it.

@@ -11,7 +11,14 @@
 #   kms_seal PT_FILE OUT [KEY] [CONTEXT_JSON]
 #                             a ciphertext blob made offline by the
 #                             responder's own sealing code (for Decrypt)
-#   kms_log_field N FIELD     FIELD of the responder's Nth log line (1-based)
+#   kms_open BLOB [CONTEXT_JSON]
+#                             the plaintext of a ciphertext blob file, on
+#                             stdout, opened offline by the responder's own
+#                             code (for Encrypt and GenerateDataKey[Pair])
+#   kms_log_field N FIELD     FIELD of the responder's Nth log line (1-based):
+#                             seq, op, key_id, sigv4, attestation, pcr0,
+#                             recipient, status, error, fault, headers, body,
+#                             conn (connection number), sni, doc_cache, ms
 
 RESP_PY=/usr/bin/python3
 KMS_AK=AKIDKMSTEST
@@ -85,6 +92,24 @@ a = types.SimpleNamespace(region="us-east-1", seed="nitrokit-kms-responder")
 kid, _ = k.find_key(a, key)
 body = {"EncryptionContext": ctx} if ctx else {}
 open(out, "wb").write(k.seal(a, kid, body, open(pt_file, "rb").read()))
+PY
+}
+
+# The responder's layout: NKT1 || key uuid (36) || nonce (12) || AES-256-GCM,
+# the key from aes_key and the AAD from context_aad.
+kms_open() {
+	"$RESP_PY" - "$FIXTURES" "$@" <<'PY'
+import json, sys, types
+sys.path.insert(0, sys.argv[1])
+import kms_responder as k
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+blob = open(sys.argv[2], "rb").read()
+ctx = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
+a = types.SimpleNamespace(region="us-east-1", seed="nitrokit-kms-responder")
+assert blob[:4] == k.MAGIC, "not a responder blob"
+kid = blob[4:40].decode()
+aad = k.context_aad({"EncryptionContext": ctx} if ctx else {})
+sys.stdout.buffer.write(AESGCM(k.aes_key(a, kid)).decrypt(blob[40:52], blob[52:], aad))
 PY
 }
 

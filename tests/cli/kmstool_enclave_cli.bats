@@ -40,19 +40,11 @@ up() {
 	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
 }
 
-# The plaintext (hex) of a ciphertext blob given in base64, opened with the
-# responder's own key derivation and AES-GCM: a known answer from outside.
-kms_open() {
-	"$RESP_PY" - "$FIXTURES" "$1" <<'PY'
-import base64, sys, types
-sys.path.insert(0, sys.argv[1])
-import kms_responder as k
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-blob = base64.b64decode(sys.argv[2], validate=True)
-a = types.SimpleNamespace(region="us-east-1", seed="nitrokit-kms-responder")
-kid = blob[4:40].decode()
-print(AESGCM(k.aes_key(a, kid)).decrypt(blob[40:52], blob[52:], k.context_aad({})).hex())
-PY
+# The plaintext (hex) of a ciphertext blob given in base64, opened by
+# kms.bash's kms_open (the responder's own key derivation and AES-GCM): a
+# known answer from outside.
+kms_open_b64() {
+	printf '%s' "$1" | base64 -d >"$T/open.blob" && kms_open "$T/open.blob" | od -An -v -tx1 | tr -d ' \n'
 }
 
 # readme_parse LINE_INDEX|all FILE: what the README's Python callers extract.
@@ -154,7 +146,7 @@ b64hex() {
 	key=$(sed -n '2s/^PLAINTEXT: //p' out)
 	printf 'CIPHERTEXT: %s\nPLAINTEXT: %s\n' "$ct" "$key" | cmp - out
 	[ "$(b64hex "$key" | wc -c)" -eq 65 ]  # 32 bytes as hex, newline
-	[ "$(kms_open "$ct")" = "$(b64hex "$key")" ]
+	[ "$(kms_open_b64 "$ct")" = "$(b64hex "$key")" ]
 	[ "$(readme_parse 0 out)" = "$ct" ]
 	[ "$(readme_parse 1 out)" = "$key" ]
 	[ "$(kms_log_field 1 op)" = GenerateDataKey ]
@@ -174,7 +166,7 @@ b64hex() {
 	[[ ${lines[1]} == "PLAINTEXT: "* ]]
 	key=${lines[1]#PLAINTEXT: }
 	[ "$(b64hex "$key" | wc -c)" -eq 33 ]
-	[ "$(kms_open "${lines[0]#CIPHERTEXT: }")" = "$(b64hex "$key")" ]
+	[ "$(kms_open_b64 "${lines[0]#CIPHERTEXT: }")" = "$(b64hex "$key")" ]
 	[ "$(kms_log_field 1 body KeySpec)" = AES_128 ]
 }
 

@@ -69,21 +69,102 @@ static void test_opts(void **state)
 	assert_null(o.region);
 }
 
-static void test_context(void **state)
+/* --key-id, --context, --grant-token: each case's options go in order into a
+ * fresh kmsclient_key; all but the last must be taken, the last gives rc (and
+ * msg), and what kmsclient_key_req puts in a request is then "KEY|k=v,...|
+ * token,..." (a failed option leaves nothing behind). */
+#define GRANTS_10 "grant-token", "g0", "grant-token", "g1", "grant-token", "g2", "grant-token", "g3", \
+		  "grant-token", "g4", "grant-token", "g5", "grant-token", "g6", "grant-token", "g7", \
+		  "grant-token", "g8", "grant-token", "g9"
+
+struct key_case {
+	const char *a[26];  /* name, value pairs */
+	int rc;
+	const char *msg;
+	const char *req;
+};
+
+static void key_req_text(const struct kms_req *r, char *out, size_t size)
 {
-	char a[] = "app=payments=v2", b[] = "=x", c[] = "novalue", d[] = "k=";
-	struct kms_kv kv;
-	struct nk_err e = { 0 };
+	size_t n = (size_t)snprintf(out, size, "%s|", r->key_id ? r->key_id : "");
+
+	for (size_t i = 0; i < r->ncontext && n < size; i++)
+		n += (size_t)snprintf(out + n, size - n, "%s%s=%s", i ? "," : "", r->context[i].key,
+				      r->context[i].value);
+	if (n < size)
+		n += (size_t)snprintf(out + n, size - n, "|");
+	for (size_t i = 0; i < r->ngrant && n < size; i++)
+		n += (size_t)snprintf(out + n, size - n, "%s%s", i ? "," : "", r->grant_tokens[i]);
+	assert_true(n < size);
+}
+
+static void test_key_opt_table(void **state)
+{
+	static const struct key_case cases[] = {
+		{ { "key-id", "alias/test" }, NK_OK, NULL, "alias/test||" },
+		{ { "key-id", "a", "key-id", "b" }, NK_OK, NULL, "b||" },  /* the last one wins */
+		{ { "key-id", "" }, NK_USAGE, "--key-id must not be empty", "||" },
+		{ { "key-id", "k", "key-id", "" }, NK_USAGE, "--key-id must not be empty", "k||" },
+		/* the first '=' splits; a value may be empty or hold '=' */
+		{ { "context", "app=x", "context", "empty=", "context", "eq=a=b" }, NK_OK, NULL,
+		  "|app=x,empty=,eq=a=b|" },
+		{ { "context", "a=1", "context", "A=2" }, NK_OK, NULL, "|a=1,A=2|" },
+		{ { "context", "app=x", "context", "app=y" }, NK_USAGE, "--context key 'app' given twice",
+		  "|app=x|" },
+		{ { "context", "app=x", "context", "app=x" }, NK_USAGE, "--context key 'app' given twice",
+		  "|app=x|" },
+		{ { "context", "novalue" }, NK_USAGE, "invalid value 'novalue' for --context: expected KEY=VALUE",
+		  "||" },
+		{ { "context", "=x" }, NK_USAGE, "invalid value '=x' for --context: expected KEY=VALUE", "||" },
+		{ { "context", "" }, NK_USAGE, "invalid value '' for --context: expected KEY=VALUE", "||" },
+		{ { "grant-token", "" }, NK_USAGE, "--grant-token must not be empty", "||" },
+		{ { GRANTS_10 }, NK_OK, NULL, "||g0,g1,g2,g3,g4,g5,g6,g7,g8,g9" },
+		{ { GRANTS_10, "grant-token", "g10" }, NK_USAGE, "too many --grant-token: KMS takes at most 10",
+		  "||g0,g1,g2,g3,g4,g5,g6,g7,g8,g9" },
+		{ { GRANTS_10, "grant-token", "" }, NK_USAGE, "--grant-token must not be empty",
+		  "||g0,g1,g2,g3,g4,g5,g6,g7,g8,g9" },
+		{ { "grant-token", "G", "grant-token", "G" }, NK_OK, NULL, "||G,G" },  /* KMS's to judge */
+		{ { "key-id", "k", "context", "a=b", "grant-token", "T", "context", "c=d" }, NK_OK, NULL,
+		  "k|a=b,c=d|T" },
+		/* the tools' other options are not its */
+		{ { "key-id", "k", "region", "us-east-1" }, KMSCLIENT_NOT_MINE, NULL, "k||" },
+		{ { "key-spec", "AES_256" }, KMSCLIENT_NOT_MINE, NULL, "||" },
+		{ { "encryption-algorithm", "SYMMETRIC_DEFAULT" }, KMSCLIENT_NOT_MINE, NULL, "||" },
+	};
+	char text[256];
 
 	(void)state;
-	assert_int_equal(kmsclient_parse_context(a, &kv, &e), NK_OK);
-	assert_string_equal(kv.key, "app");
-	assert_string_equal(kv.value, "payments=v2");
-	assert_int_equal(kmsclient_parse_context(d, &kv, &e), NK_OK);
-	assert_string_equal(kv.value, "");
-	assert_int_equal(kmsclient_parse_context(b, &kv, &e), NK_USAGE);
-	assert_int_equal(kmsclient_parse_context(c, &kv, &e), NK_USAGE);
-	assert_string_equal(e.msg, "invalid value 'novalue' for --context: expected KEY=VALUE");
+	assert_int_equal(KMSCLIENT_GRANTS_MAX, 10);
+	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+		const struct key_case *kc = &cases[c];
+		struct kmsclient_key k = { 0 };
+		struct nk_err e = { 0 };
+		struct kms_req r = { .op = KMS_DECRYPT, .encryption_algorithm = "SM2PKE" };
+		size_t i = 0;
+		int rc = NK_OK;
+
+		for (; kc->a[i]; i += 2) {
+			rc = kmsclient_key_opt(&k, kc->a[i], kc->a[i + 1], &e);
+			if (kc->a[i + 2] && rc != NK_OK)
+				fail_msg("case %zu: option %zu: %d %s", c, i / 2, rc, e.msg);
+		}
+		if (rc != kc->rc)
+			fail_msg("case %zu: rc %d, want %d (%s)", c, rc, kc->rc, e.msg);
+		if (kc->msg)
+			assert_string_equal(e.msg, kc->msg);
+		kmsclient_key_req(&k, &r);
+		key_req_text(&r, text, sizeof text);
+		if (strcmp(text, kc->req) != 0)
+			fail_msg("case %zu: request %s, want %s", c, text, kc->req);
+		/* the rest of the request is the caller's */
+		assert_int_equal(r.op, KMS_DECRYPT);
+		assert_string_equal(r.encryption_algorithm, "SM2PKE");
+		kmsclient_key_free(&k);
+		assert_null(k.key_id);
+		assert_null(k.context);
+		assert_null(k.grants);
+		assert_int_equal(k.ncontext + k.ngrant, 0);
+	}
 }
 
 /* --- where the calls go -------------------------------------------------------- */
@@ -644,7 +725,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_opts),
-		cmocka_unit_test(test_context),
+		cmocka_unit_test(test_key_opt_table),
 		cmocka_unit_test(test_resolve_table),
 		cmocka_unit_test(test_call_signed_and_errors),
 		cmocka_unit_test(test_throttling_exhausted),

@@ -100,42 +100,6 @@ static void usage_is(int rc, const struct nk_err *err, const char *msg)
 
 /* --- options ----------------------------------------------------------------- */
 
-static void test_key_options(void **state)
-{
-	struct kmsgen_key k = { 0 };
-	struct nk_err err;
-	char name[16];
-
-	assert_int_equal(kmsgen_key_opt(&k, "key-id", "alias/test", &err), NK_OK);
-	assert_string_equal(k.key_id, "alias/test");
-	usage_is(kmsgen_key_opt(&k, "key-id", "", &err), &err, "--key-id must not be empty");
-	assert_int_equal(kmsgen_key_opt(&k, "context", "app=x", &err), NK_OK);
-	assert_int_equal(kmsgen_key_opt(&k, "context", "empty=", &err), NK_OK);
-	assert_int_equal(kmsgen_key_opt(&k, "context", "eq=a=b", &err), NK_OK);
-	assert_int_equal(k.ncontext, 3);
-	assert_string_equal(k.context[2].key, "eq");
-	assert_string_equal(k.context[2].value, "a=b");
-	assert_string_equal(k.context[1].value, "");
-	usage_is(kmsgen_key_opt(&k, "context", "app=y", &err), &err, "--context key 'app' given twice");
-	usage_is(kmsgen_key_opt(&k, "context", "novalue", &err), &err,
-		 "invalid value 'novalue' for --context: expected KEY=VALUE");
-	usage_is(kmsgen_key_opt(&k, "context", "=x", &err), &err,
-		 "invalid value '=x' for --context: expected KEY=VALUE");
-	assert_int_equal(k.ncontext, 3);
-	usage_is(kmsgen_key_opt(&k, "grant-token", "", &err), &err, "--grant-token must not be empty");
-	for (int i = 0; i < KMSGEN_GRANTS_MAX; i++) {
-		snprintf(name, sizeof name, "g%d", i);
-		assert_int_equal(kmsgen_key_opt(&k, "grant-token", name, &err), NK_OK);
-	}
-	usage_is(kmsgen_key_opt(&k, "grant-token", "one-too-many", &err), &err,
-		 "too many --grant-token: KMS takes at most 10");
-	assert_int_equal(k.ngrant, 10);
-	assert_string_equal(k.grants[9], "g9");
-	assert_int_equal(kmsgen_key_opt(&k, "region", "x", &err), KMSGEN_NOT_MINE);
-	kmsgen_key_free(&k);
-	assert_null(k.key_id);
-}
-
 static void test_bytes_and_specs(void **state)
 {
 	static const char *const bad[] = { "0", "1025", "abc", "-1", "", "12x", "99999999999999999999" };
@@ -603,7 +567,6 @@ static void test_encrypt_body_and_write(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_key_options),
 		cmocka_unit_test(test_bytes_and_specs),
 		cmocka_unit_test(test_genkey_check),
 		cmocka_unit_test(test_genkey_bodies),
