@@ -671,3 +671,19 @@ int kmsclient_call_recipient(struct kmsclient *k, struct kmsclient_recipient *r,
 		return err_prefix(err, "CiphertextForRecipient");
 	return NK_OK;
 }
+
+int kmsclient_call_once(struct kmsclient_opts *o, struct kms_req *req, struct kms_resp *resp,
+			struct nk_err *err)
+{
+	struct kmsclient *k = NULL;
+	struct kmsclient_recipient *r = NULL;
+	int rc;
+
+	memset(resp, 0, sizeof *resp);
+	if (!(rc = kmsclient_open(o, KMSCLIENT_VIA_VSOCK, &k, err)) &&
+	    !(rc = kmsclient_recipient_new(o, &r, err)))
+		rc = kmsclient_call_recipient(k, r, req, resp, err);
+	kmsclient_recipient_free(r);
+	kmsclient_close(k);
+	return rc;
+}

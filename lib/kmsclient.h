@@ -155,4 +155,10 @@ const unsigned char *kmsclient_recipient_document(const struct kmsclient_recipie
 int kmsclient_call_recipient(struct kmsclient *k, struct kmsclient_recipient *r,
 			     struct kms_req *req, struct kms_resp *resp, struct nk_err *err);
 
+/* The whole of an enclave tool that makes one call: open the client (the
+ * vsock-proxy by default), make the attested recipient, call with it, close.
+ * resp keeps the answer (free it with kms_resp_free). */
+int kmsclient_call_once(struct kmsclient_opts *o, struct kms_req *req, struct kms_resp *resp,
+			struct nk_err *err);
+
 #endif

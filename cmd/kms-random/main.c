@@ -45,24 +45,16 @@ static int on_opt(void *p, int id, const char *arg, struct nk_err *err)
 
 static int run(struct ctx *c, struct nk_err *err)
 {
-	struct kmsclient *k = NULL;
-	struct kmsclient_recipient *r = NULL;
 	struct kms_req req;
 	struct kms_resp resp = { 0 };
 	int rc;
 
-	if ((rc = kmsgen_random_check(&c->g, err)) ||
-	    (rc = kmsclient_open(&c->kms, KMSCLIENT_VIA_VSOCK, &k, err)) ||
-	    (rc = kmsclient_recipient_new(&c->kms, &r, err)))
-		goto out;
+	if ((rc = kmsgen_random_check(&c->g, err)))
+		return rc;
 	kmsgen_random_req(&c->g, &req);
-	if ((rc = kmsclient_call_recipient(k, r, &req, &resp, err)))
-		goto out;
-	rc = kmsgen_random_write(&c->g, &resp, err);
-out:
+	if (!(rc = kmsclient_call_once(&c->kms, &req, &resp, err)))
+		rc = kmsgen_random_write(&c->g, &resp, err);
 	kms_resp_free(&resp);
-	kmsclient_recipient_free(r);
-	kmsclient_close(k);
 	return rc;
 }
 

@@ -71,8 +71,6 @@ static void print_help(unsigned cmd)
 static int run(struct kmstool_args *a, struct nk_err *err)
 {
 	struct kmsclient_opts o;
-	struct kmsclient *k = NULL;
-	struct kmsclient_recipient *r = NULL;
 	struct kms_req req;
 	struct kms_resp resp = { 0 };
 	struct kmsout_field f[2];
@@ -83,15 +81,11 @@ static int run(struct kmstool_args *a, struct nk_err *err)
 	 * the network. */
 	kmsclient_opts_init(&o);
 	if ((rc = kmstool_prepare(a, &o, err)) || (rc = kmstool_request(a, &req, &blob, err)) ||
-	    (rc = kmsclient_open(&o, KMSCLIENT_VIA_VSOCK, &k, err)) ||
-	    (rc = kmsclient_recipient_new(&o, &r, err)) ||
-	    (rc = kmsclient_call_recipient(k, r, &req, &resp, err)))
+	    (rc = kmsclient_call_once(&o, &req, &resp, err)))
 		goto out;
 	rc = kmsout_lines("-", f, kmstool_fields(a->cmd, &resp, f), 0600, err);
 out:
 	kms_resp_free(&resp);
-	kmsclient_recipient_free(r);
-	kmsclient_close(k);
 	kmsclient_opts_free(&o);
 	free(blob);
 	return rc;
