@@ -4,7 +4,8 @@
 # measure it with pcr-compute, write, evaluate, update and lint its key policy
 # with policy-gen, sign the image, catch a tampered one, and boot simulated
 # enclaves (nsm-sim) that attest, measure their configuration and get judged
-# by the key policy.
+# by the key policy, then KMS with attestation against the tests' KMS
+# responder: seal on the parent, open in the enclave, and the denials.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 PATH="$root/bin:$PATH"
@@ -159,5 +160,53 @@ printf '$ attest-verify --root %s --policy policy.json --action kms:Decrypt --pr
 rc=0; attest-verify --root "$work/pki/root.pem" --policy policy.json --action kms:Decrypt \
 	--principal "$ROLE" debug.cbor || rc=$?
 [ "$rc" -eq 1 ] || { echo "demo: the debug-mode enclave was allowed (exit $rc)" >&2; exit 1; }
+
+step "16. KMS with attestation. A KMS stand-in on 127.0.0.1: the tests' KMS responder, which checks
+    SigV4 and each attestation document against nsm-sim's root, and admits only this image's PCR0"
+export AWS_ACCESS_KEY_ID=AKIDDEMO AWS_SECRET_ACCESS_KEY=demo-secret-key AWS_REGION=us-east-1
+unset AWS_SESSION_TOKEN AWS_ENDPOINT_URL
+run sh -c "/usr/bin/python3 '$root/tests/fixtures/kms_responder.py' --access-key AKIDDEMO \
+	--secret-key demo-secret-key --root '$work/pki/root.pem' --require-pcr0 $PCR0 \
+	--port-file '$work/kms.port' >/dev/null 2>'$work/kms.err' & echo \$! > '$work/kms.pid'"
+while [ ! -s "$work/kms.port" ]; do sleep 0.05; done
+export AWS_ENDPOINT_URL_KMS="http://127.0.0.1:$(cat "$work/kms.port")"
+echo "AWS_ENDPOINT_URL_KMS=$AWS_ENDPOINT_URL_KMS (in an enclave: the vsock-proxy at 3:8000, TLS to KMS)"
+
+step "17. The parent seals a secret (Encrypt takes no attestation); only the enclave opens it"
+run sh -c 'printf "db-password-s3cr3t" | kms-encrypt --key-id alias/test --context app=demo \
+	--plaintext-file - -o secret.enc'
+run sh -c 'kms-decrypt --key-id alias/test --context app=demo --ciphertext-file secret.enc --verbose \
+	-f base64 | base64 -d; echo'
+echo "The drop-in that existing enclave applications call (AWS's tool takes no encryption context):"
+run sh -c 'printf "api-token-42" | kms-encrypt --key-id alias/test --plaintext-file - -o token.enc'
+run sh -c 'kmstool_enclave_cli decrypt --ciphertext "$(base64 -w0 token.enc)"'
+echo "A data key for envelope encryption, the plaintext key only in a 0600 file:"
+run kms-genkey --key-id alias/test --key-spec AES_256 --plaintext-out data.key --ciphertext-out data.key.enc \
+	-o /dev/null
+run ls -l data.key data.key.enc
+
+step "18. The denials that protect the data"
+echo "A debug-mode enclave (all-zero PCRs), same request:"
+printf '$ NITROKIT_NSM=unix:%s/debug.sock kms-decrypt --key-id alias/test --context app=demo --ciphertext-file secret.enc\n' "$work"
+rc=0; NITROKIT_NSM="unix:$work/debug.sock" kms-decrypt --key-id alias/test --context app=demo \
+	--ciphertext-file secret.enc -f base64 || rc=$?
+[ "$rc" -eq 5 ] || { echo "demo: the debug-mode enclave got the secret (exit $rc)" >&2; exit 1; }
+echo "A modified image (the v2 build of step 7, not admitted by this stand-in):"
+run nsm-sim --socket "$work/v2.sock" --eif demo-v2.eif --pki "$work/pki" --pidfile "$work/v2.pid" &
+while [ ! -s "$work/v2.pid" ]; do sleep 0.05; done
+printf '$ NITROKIT_NSM=unix:%s/v2.sock kms-decrypt ... secret.enc\n' "$work"
+rc=0; NITROKIT_NSM="unix:$work/v2.sock" kms-decrypt --key-id alias/test --context app=demo \
+	--ciphertext-file secret.enc -f base64 || rc=$?
+[ "$rc" -eq 5 ] || { echo "demo: the modified image got the secret (exit $rc)" >&2; exit 1; }
+if command -v aws >/dev/null 2>&1 && aws --version >/dev/null 2>&1; then
+	echo "The parent itself, with the same credentials but no attestation document (AWS CLI):"
+	printf '$ aws kms decrypt --endpoint-url %s --ciphertext-blob fileb://secret.enc ...\n' "$AWS_ENDPOINT_URL_KMS"
+	rc=0; AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_DEFAULT_REGION=us-east-1 aws kms decrypt \
+		--endpoint-url "$AWS_ENDPOINT_URL_KMS" --ciphertext-blob fileb://secret.enc \
+		--encryption-context app=demo >/dev/null || rc=$?
+	[ "$rc" -ne 0 ] || { echo "demo: the parent decrypted without attestation" >&2; exit 1; }
+else
+	echo "(the AWS CLI is not installed: the parent-without-attestation denial is shown in the tests)"
+fi
 
 step "Done. The files are in $work"
