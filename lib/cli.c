@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "secmem.h"
 
 #include "jsonx.h"
 
@@ -48,6 +49,8 @@ void cli_process_init(const char *name)
 {
 	struct rlimit no_core = { 0, 0 };
 
+	/* First, before OpenSSL allocates anything. */
+	(void)secmem_wipe_library_frees();
 	err_progname = name;
 	keep_std_fds();
 	signal(SIGPIPE, SIG_IGN);

@@ -17,6 +17,7 @@
 
 #include "http.h"
 #include "relay.h"
+#include "secmem.h"
 
 /* Where CURLOPT_RESOLVE sends the KMS host on the foreign transports: the
  * opensocket callback replaces it before any connect(), and being TEST-NET-1
@@ -46,7 +47,10 @@ static CURLcode global_rc;
 
 static void global_init(void)
 {
-	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	/* curl's copies of our headers (the session token) and of the body
+	 * (Encrypt's plaintext) are wiped when it frees them. */
+	global_rc = curl_global_init_mem(CURL_GLOBAL_DEFAULT, secmem_lib_malloc, secmem_lib_free,
+					 secmem_lib_realloc, secmem_lib_strdup, secmem_lib_calloc);
 }
 
 int http_kms_host(const char *region, int fips, char *out, size_t size, struct nk_err *err)
@@ -107,6 +111,13 @@ int http_default_retryable(const struct http_resp *r, void *arg)
 {
 	return r->status == 429 || (r->status >= 500 && r->status <= 599) ||
 	       strncmp(r->error_type, "ThrottlingException", 19) == 0;
+}
+
+/* Failures of this machine, not of the way to KMS: a CA bundle that cannot
+ * be read, memory for the answer (DESIGN §3: local I/O, exit 4). */
+static int local_failure(CURLcode rc)
+{
+	return rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_OUT_OF_MEMORY || rc == CURLE_WRITE_ERROR;
 }
 
 /* Connection trouble worth another attempt; a bad certificate or URL is not. */
@@ -384,6 +395,10 @@ int http_open(const struct http_opts *o, struct http_client **out, struct nk_err
 		rc = err_set(err, NK_USAGE, "unknown transport");
 		goto out;
 	}
+	/* The vsock-proxy is the way out of the enclave: an http(s)_proxy in the
+	 * environment must not be put in front of it. */
+	if (o->transport != HTTP_TCP)
+		curl_easy_setopt(h, CURLOPT_PROXY, "");
 	if (o->transport != HTTP_TCP && start_relay(c, o) == NK_OK) {
 		/* curl talks to the relay's socket; the URL still names KMS, so
 		 * TLS, SNI and Host are KMS's and no name is resolved. */
@@ -466,38 +481,50 @@ static void note_timing(struct http_client *c, struct http_resp *r)
 		r->new_connections += n;
 }
 
-int http_post(struct http_client *c, const char *const *headers, size_t nheaders,
-	      const void *body, size_t len, http_retry_fn retryable, void *arg,
-	      struct http_resp *resp, struct nk_err *err)
+/* The curl header list for one attempt, with "Expect:" so no 100-continue
+ * round trip precedes the body. */
+static int header_list(const char *const *headers, size_t n, struct curl_slist **out, struct nk_err *err)
 {
 	struct curl_slist *hl = NULL, *t;
+
+	for (size_t i = 0; i <= n; i++) {
+		if (!(t = curl_slist_append(hl, i < n ? headers[i] : "Expect:"))) {
+			curl_slist_free_all(hl);
+			return err_set(err, NK_IO, "out of memory");
+		}
+		hl = t;
+	}
+	*out = hl;
+	return NK_OK;
+}
+
+int http_post_each(struct http_client *c, http_request_fn request, void *rarg, http_retry_fn retryable,
+		   void *arg, struct http_resp *resp, struct nk_err *err)
+{
+	struct curl_slist *hl = NULL;
 	CURLcode cc = CURLE_OK;
 	int rc;
 
 	memset(resp, 0, sizeof *resp);
 	if (!retryable)
 		retryable = http_default_retryable;
-	for (size_t i = 0; i < nheaders; i++) {
-		if (!(t = curl_slist_append(hl, headers[i]))) {
-			rc = err_set(err, NK_IO, "out of memory");
-			goto out;
-		}
-		hl = t;
-	}
-	/* No "Expect: 100-continue" round trip before the body. */
-	if (!(t = curl_slist_append(hl, "Expect:"))) {
-		rc = err_set(err, NK_IO, "out of memory");
-		goto out;
-	}
-	hl = t;
-	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body ? body : "");
-	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	c->cur = resp;
-
 	for (int attempt = 0;; attempt++) {
+		struct http_request rq = { 0 };
+
 		if (attempt > 0)
 			sleep_ms(http_backoff_ms(attempt - 1, c->base_ms, c->cap_ms));
+		/* Asked anew for every attempt: a retry after a long backoff needs a
+		 * fresh signature date (and KMS a fresh enough document). */
+		if ((rc = request(rarg, attempt, &rq, err)))
+			goto out;
+		curl_slist_free_all(hl);
+		hl = NULL;
+		if ((rc = header_list(rq.headers, rq.nheaders, &hl, err)))
+			goto out;
+		curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hl);
+		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, rq.body ? rq.body : "");
+		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq.len);
 		reset_answer(resp);
 		c->too_big = 0;
 		c->errbuf[0] = 0;
@@ -514,6 +541,11 @@ int http_post(struct http_client *c, const char *const *headers, size_t nheaders
 		}
 		if (c->too_big) {
 			rc = err_set(err, NK_DATA, "answer from '%s' exceeds %d bytes", c->url, HTTP_MAX_BODY);
+			goto out;
+		}
+		if (local_failure(cc)) {
+			rc = err_set(err, NK_IO, "cannot talk to KMS at '%s': %s", c->url,
+				     c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
 			goto out;
 		}
 		if (attempt >= c->retries || !retryable_curl(cc)) {
@@ -542,4 +574,33 @@ out:
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, NULL);
 	curl_slist_free_all(hl);
 	return rc;
+}
+
+struct fixed_request {
+	const char *const *headers;
+	size_t nheaders;
+	const void *body;
+	size_t len;
+};
+
+static int same_request(void *arg, int attempt, struct http_request *rq, struct nk_err *err)
+{
+	const struct fixed_request *f = arg;
+
+	(void)attempt;
+	(void)err;
+	rq->headers = f->headers;
+	rq->nheaders = f->nheaders;
+	rq->body = f->body;
+	rq->len = f->len;
+	return NK_OK;
+}
+
+int http_post(struct http_client *c, const char *const *headers, size_t nheaders,
+	      const void *body, size_t len, http_retry_fn retryable, void *arg,
+	      struct http_resp *resp, struct nk_err *err)
+{
+	struct fixed_request f = { headers, nheaders, body, len };
+
+	return http_post_each(c, same_request, &f, retryable, arg, resp, err);
 }

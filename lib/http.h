@@ -68,6 +68,17 @@ struct http_client;
 int http_open(const struct http_opts *o, struct http_client **out, struct nk_err *err);
 void http_close(struct http_client *c);
 
+/* What one attempt sends; the pointers must stay valid until the next call
+ * of the request function or the end of http_post_each. */
+struct http_request {
+	const char *const *headers;  /* "Name: value" */
+	size_t nheaders;
+	const void *body;
+	size_t len;
+};
+/* Called before every attempt (attempt 0 first) for the request to send. */
+typedef int (*http_request_fn)(void *arg, int attempt, struct http_request *rq, struct nk_err *err);
+
 /* POST body with headers ("Name: value") to the client's URL.  Connection
  * errors, timeouts and retryable statuses are retried with capped exponential
  * backoff and full jitter.  NK_OK whenever an HTTP answer came back, whatever
@@ -78,6 +89,11 @@ void http_close(struct http_client *c);
 int http_post(struct http_client *c, const char *const *headers, size_t nheaders,
 	      const void *body, size_t len, http_retry_fn retryable, void *arg,
 	      struct http_resp *resp, struct nk_err *err);
+/* http_post with a request made anew for each attempt (KMS: a fresh
+ * signature date, a fresh attestation document).  A CA bundle curl cannot
+ * read, or memory running out, is NK_IO. */
+int http_post_each(struct http_client *c, http_request_fn request, void *rarg, http_retry_fn retryable,
+		   void *arg, struct http_resp *resp, struct nk_err *err);
 void http_resp_free(struct http_resp *r);
 
 /* The delay before retry number n (0-based): uniform in [0, min(cap, base * 2^n)]. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -21,6 +22,8 @@
 #define CONTENT_TYPE "application/x-amz-json-1.1"
 #define MAX_RETRIES 10
 #define MAX_TIMEOUT_S 3600
+#define KMS_DOC_LIMIT 300     /* KMS refuses attestation documents older than 5 minutes */
+#define DOC_MARGIN 20         /* clock skew and time in transit */
 
 static long usec_since(const struct timespec *t0)
 {
@@ -227,11 +230,13 @@ static const char *env(const char *name)
 	return v && *v ? v : NULL;
 }
 
-/* The host of an endpoint URL, for messages and the signed Host header. */
+/* The host of an endpoint URL, for messages and the signed Host header.
+ * Requests are signed for the path "/", so an endpoint must not name another
+ * path, a query or credentials of its own. */
 static int url_host(const char *url, char *host, size_t size, struct nk_err *err)
 {
 	CURLU *u = curl_url();
-	char *scheme = NULL, *h = NULL;
+	char *scheme = NULL, *h = NULL, *path = NULL, *query = NULL, *user = NULL, *frag = NULL;
 	int rc = NK_OK;
 
 	if (!u)
@@ -244,10 +249,20 @@ static int url_host(const char *url, char *host, size_t size, struct nk_err *err
 			     url);
 	else if (strlen(h) >= size)
 		rc = err_set(err, NK_USAGE, "invalid endpoint '%s': host name too long", url);
+	else if ((curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK && strcmp(path, "/") != 0) ||
+		 curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK ||
+		 curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0) == CURLUE_OK ||
+		 curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK)
+		rc = err_set(err, NK_USAGE, "invalid endpoint '%s': only a scheme, host and port "
+			     "(KMS is at the path /)", url);
 	else
 		strcpy(host, h);
 	curl_free(scheme);
 	curl_free(h);
+	curl_free(path);
+	curl_free(query);
+	curl_free(frag);
+	curl_free(user);
 	curl_url_cleanup(u);
 	return rc;
 }
@@ -319,6 +334,7 @@ struct kmsclient {
 	struct creds creds;
 	struct http_client *http;
 	char host_header[160];
+	long timeout_ms;               /* of one attempt */
 	struct kmsclient_timing timing;
 };
 
@@ -335,6 +351,12 @@ int kmsclient_open(struct kmsclient_opts *o, enum kmsclient_default d, struct km
 		return err_set(err, NK_IO, "out of memory");
 	if ((rc = kmsclient_resolve(o, d, &k->t, err)))
 		goto fail;
+	/* A CA bundle that cannot be read is this machine's problem (exit 4),
+	 * found before any key is made or request sent. */
+	if (k->t.ca_bundle[0] && access(k->t.ca_bundle, R_OK) != 0) {
+		rc = err_set(err, NK_IO, "cannot read CA bundle '%s':", k->t.ca_bundle);
+		goto fail;
+	}
 	if (o->given.access_key_id) {
 		k->creds = o->given;
 		memset(&o->given, 0, sizeof o->given);
@@ -349,6 +371,7 @@ int kmsclient_open(struct kmsclient_opts *o, enum kmsclient_default d, struct km
 	ho.ca_bundle = k->t.ca_bundle;
 	ho.retries = o->retries;
 	ho.timeout_ms = o->timeout_ms;
+	k->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS;
 	ho.backoff_base_ms = o->backoff_base_ms;
 	/* The bats tests shorten the backoff; not a user knob. */
 	if (!ho.backoff_base_ms && (b = env("NITROKIT_BACKOFF_MS")))
@@ -403,125 +426,8 @@ static int host_header(const char *url, char *out, size_t size, struct nk_err *e
 	return rc;
 }
 
-static void amz_date(char out[SIGV4_DATE_LEN + 1])
-{
-	time_t now = time(NULL);
-	struct tm tm;
 
-	gmtime_r(&now, &tm);
-	strftime(out, SIGV4_DATE_LEN + 1, "%Y%m%dT%H%M%SZ", &tm);
-}
 
-/* http's retry decision, made from KMS's error as kms_parse_error reads it:
- * a ThrottlingException may come as a 400 whose only sign is the body's
- * __type, without an x-amzn-ErrorType header. */
-static int kms_retryable(const struct http_resp *r, void *arg)
-{
-	struct kms_error ke;
-	struct nk_err e = { 0 };
-
-	(void)arg;
-	kms_parse_error(r->status, r->error_type[0] ? r->error_type : NULL, r->body, r->len, &ke, &e);
-	return ke.retryable;
-}
-
-int kmsclient_call(struct kmsclient *k, const struct kms_req *req, struct kms_resp *resp,
-		   struct nk_err *err)
-{
-	struct secbuf *body = NULL;
-	struct sigv4_signed sig = { 0 };
-	struct http_resp hr = { 0 };
-	struct kms_error ke;
-	struct sigv4_creds sc = creds_sigv4(&k->creds);
-	char target[64], date[SIGV4_DATE_LEN + 1];
-	char h_target[96], h_date[48], h_host[200], *h_auth = NULL, *h_token = NULL;
-	const char *headers[6];
-	size_t nh = 0;
-	struct timespec t0;
-	int rc;
-
-	memset(resp, 0, sizeof *resp);
-	memset(&k->timing, 0, sizeof k->timing);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((rc = kms_request_body(req, &body, err)))
-		return rc;
-	if (!k->host_header[0] && (rc = host_header(k->t.url, k->host_header, sizeof k->host_header, err)))
-		goto out;
-	snprintf(target, sizeof target, "TrentService.%s", kms_op_name(req->op));
-	amz_date(date);
-	{
-		const struct sigv4_header sh[] = {
-			{ "content-type", CONTENT_TYPE },
-			{ "host", k->host_header },
-			{ "x-amz-date", date },
-			{ "x-amz-target", target },
-		};
-		const struct sigv4_request sr = {
-			.method = "POST", .path = "/", .headers = sh, .nheaders = 4,
-			.body = body->p, .body_len = body->len,
-		};
-		const struct sigv4_params sp = {
-			.region = k->t.region, .service = "kms", .amz_date = date,
-		};
-
-		if ((rc = sigv4_sign(&sr, &sc, &sp, &sig, err)))
-			goto out;
-	}
-	snprintf(h_host, sizeof h_host, "Host: %s", k->host_header);
-	snprintf(h_date, sizeof h_date, "X-Amz-Date: %s", date);
-	snprintf(h_target, sizeof h_target, "X-Amz-Target: %s", target);
-	if (asprintf(&h_auth, "Authorization: %s", sig.authorization) < 0) {
-		h_auth = NULL;
-		rc = err_set(err, NK_IO, "out of memory");
-		goto out;
-	}
-	headers[nh++] = "Content-Type: " CONTENT_TYPE;
-	headers[nh++] = h_host;
-	headers[nh++] = h_date;
-	headers[nh++] = h_target;
-	headers[nh++] = h_auth;
-	if (sc.session_token) {
-		if (asprintf(&h_token, "X-Amz-Security-Token: %s", sc.session_token) < 0) {
-			h_token = NULL;
-			rc = err_set(err, NK_IO, "out of memory");
-			goto out;
-		}
-		headers[nh++] = h_token;
-	}
-	rc = http_post(k->http, headers, nh, body->p, body->len, kms_retryable, NULL, &hr, err);
-	k->timing.attempts = hr.attempts;
-	k->timing.connect_us = hr.connect_us;
-	k->timing.total_us = usec_since(&t0);
-	if (rc)
-		goto out;
-	cli_trace("%s: HTTP %ld in %.1f ms (%d attempt%s, connect %.1f ms%s)%s%s", kms_op_name(req->op),
-		  hr.status, k->timing.total_us / 1000.0, hr.attempts, hr.attempts == 1 ? "" : "s",
-		  hr.connect_us / 1000.0, hr.new_connections ? "" : ", connection reused",
-		  hr.request_id[0] ? ", request id " : "", hr.request_id);
-	if (hr.status < 200 || hr.status > 299) {
-		rc = kms_parse_error(hr.status, hr.error_type[0] ? hr.error_type : NULL, hr.body, hr.len,
-				     &ke, err);
-		if (rc == NK_TRANSPORT)
-			err_prefix(err, "KMS still failing after %d attempt%s", hr.attempts,
-				   hr.attempts == 1 ? "" : "s");
-		goto out;
-	}
-	rc = kms_parse_response(req->op, hr.body, hr.len, resp, err);
-out:
-	if (h_token) {
-		secmem_wipe(h_token, strlen(h_token));
-		free(h_token);
-	}
-	free(h_auth);
-	/* The answer may hold a Plaintext (Encrypt's never does, a Decrypt without
-	 * Recipient would). */
-	if (hr.body)
-		secmem_wipe(hr.body, hr.len);
-	http_resp_free(&hr);
-	sigv4_signed_free(&sig);
-	secmem_free(body);
-	return rc;
-}
 
 /* --- the attested recipient ------------------------------------------------ */
 
@@ -533,6 +439,7 @@ struct kmsclient_recipient {
 	unsigned char *doc;
 	size_t doc_len;
 	time_t made;
+	unsigned long generation;      /* counts documents: a new one means a new body */
 	long keygen_us, attest_us;
 };
 
@@ -560,6 +467,7 @@ static int attest(struct kmsclient_recipient *r, struct nk_err *err)
 	r->doc = doc;
 	r->doc_len = resp.document.len;
 	r->made = time(NULL);
+	r->generation++;
 	r->attest_us = usec_since(&t0);
 	cli_trace("attestation document of %zu bytes in %.1f ms", r->doc_len, r->attest_us / 1000.0);
 out:
@@ -618,12 +526,22 @@ void kmsclient_recipient_free(struct kmsclient_recipient *r)
 	free(r);
 }
 
+/* A new document when the current one is KMSCLIENT_DOC_MAX_AGE old, or
+ * would be older than KMS's five minutes (less a margin) by the end of an
+ * attempt that may take `within` seconds. */
+static int refresh_within(struct kmsclient_recipient *r, time_t now, long within, struct nk_err *err)
+{
+	long age = (long)(now - r->made);
+
+	if (now >= r->made && age < KMSCLIENT_DOC_MAX_AGE && age + within <= KMS_DOC_LIMIT - DOC_MARGIN)
+		return NK_OK;
+	cli_trace("attestation document is %ld s old: asking for a new one", age);
+	return attest(r, err);
+}
+
 int kmsclient_recipient_refresh(struct kmsclient_recipient *r, time_t now, struct nk_err *err)
 {
-	if (now - r->made < KMSCLIENT_DOC_MAX_AGE && now >= r->made)
-		return NK_OK;
-	cli_trace("attestation document is %lld s old: asking for a new one", (long long)(now - r->made));
-	return attest(r, err);
+	return refresh_within(r, now, 0, err);
 }
 
 long kmsclient_recipient_keygen_us(const struct kmsclient_recipient *r)
@@ -647,17 +565,186 @@ const unsigned char *kmsclient_recipient_document(const struct kmsclient_recipie
 	return r->doc;
 }
 
+/* http's retry decision, made from KMS's error as kms_parse_error reads it:
+ * a ThrottlingException may come as a 400 whose only sign is the body's
+ * __type, without an x-amzn-ErrorType header. */
+static int kms_retryable(const struct http_resp *r, void *arg)
+{
+	struct kms_error ke;
+	struct nk_err e = { 0 };
+
+	(void)arg;
+	kms_parse_error(r->status, r->error_type[0] ? r->error_type : NULL, r->body, r->len, &ke, &e);
+	return ke.retryable;
+}
+
+/* One call's request, made anew for each attempt by next_attempt: the body
+ * (again only when the document changed) and a signature of this second. */
+struct attempt {
+	struct kmsclient *k;
+	struct kmsclient_recipient *r;  /* NULL: no Recipient */
+	struct kms_req *req;
+	struct secbuf *body;
+	unsigned long body_generation;  /* r's document the body carries */
+	char target[64], h_target[96], h_date[48], h_host[200];
+	char *h_auth;                   /* no secret in it: a signature, the key id */
+	char *h_token;                  /* secmem: the session token */
+	size_t h_token_cap;
+	const char *headers[6];
+};
+
+static void attempt_clear(struct attempt *a)
+{
+	secmem_free(a->body);
+	free(a->h_auth);
+	secmem_release(a->h_token, a->h_token_cap);
+	memset(a, 0, sizeof *a);
+}
+
+static void amz_date(char out[SIGV4_DATE_LEN + 1])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(out, SIGV4_DATE_LEN + 1, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+static int next_attempt(void *arg, int attempt, struct http_request *rq, struct nk_err *err)
+{
+	struct attempt *a = arg;
+	struct kmsclient *k = a->k;
+	struct sigv4_creds sc = creds_sigv4(&k->creds);
+	struct sigv4_signed sig = { 0 };
+	char date[SIGV4_DATE_LEN + 1];
+	size_t nh = 0;
+	int rc;
+
+	if (a->r) {
+		if ((rc = refresh_within(a->r, time(NULL), k->timeout_ms / 1000 + 1, err)))
+			return rc;
+		if (a->body && a->body_generation != a->r->generation) {
+			secmem_free(a->body);
+			a->body = NULL;
+		}
+		a->req->attestation = a->r->doc;
+		a->req->attestation_len = a->r->doc_len;
+		a->body_generation = a->r->generation;
+	}
+	if (!a->body && (rc = kms_request_body(a->req, &a->body, err)))
+		return rc;
+	if (attempt == 0)
+		snprintf(a->target, sizeof a->target, "TrentService.%s", kms_op_name(a->req->op));
+	amz_date(date);
+	{
+		const struct sigv4_header sh[] = {
+			{ "content-type", CONTENT_TYPE },
+			{ "host", k->host_header },
+			{ "x-amz-date", date },
+			{ "x-amz-target", a->target },
+		};
+		const struct sigv4_request sr = {
+			.method = "POST", .path = "/", .headers = sh, .nheaders = 4,
+			.body = a->body->p, .body_len = a->body->len,
+		};
+		const struct sigv4_params sp = {
+			.region = k->t.region, .service = "kms", .amz_date = date,
+		};
+
+		if ((rc = sigv4_sign(&sr, &sc, &sp, &sig, err)))
+			return rc;
+	}
+	free(a->h_auth);
+	a->h_auth = NULL;
+	if (asprintf(&a->h_auth, "Authorization: %s", sig.authorization) < 0) {
+		a->h_auth = NULL;
+		sigv4_signed_free(&sig);
+		return err_set(err, NK_IO, "out of memory");
+	}
+	sigv4_signed_free(&sig);
+	snprintf(a->h_host, sizeof a->h_host, "Host: %s", k->host_header);
+	snprintf(a->h_date, sizeof a->h_date, "X-Amz-Date: %s", date);
+	snprintf(a->h_target, sizeof a->h_target, "X-Amz-Target: %s", a->target);
+	a->headers[nh++] = "Content-Type: " CONTENT_TYPE;
+	a->headers[nh++] = a->h_host;
+	a->headers[nh++] = a->h_date;
+	a->headers[nh++] = a->h_target;
+	a->headers[nh++] = a->h_auth;
+	if (sc.session_token) {
+		if (!a->h_token) {
+			a->h_token_cap = strlen(sc.session_token) + sizeof "X-Amz-Security-Token: ";
+			if (!(a->h_token = secmem_alloc(a->h_token_cap))) {
+				a->h_token_cap = 0;
+				return err_set(err, NK_IO, "out of memory");
+			}
+			snprintf(a->h_token, a->h_token_cap, "X-Amz-Security-Token: %s", sc.session_token);
+		}
+		a->headers[nh++] = a->h_token;
+	}
+	rq->headers = a->headers;
+	rq->nheaders = nh;
+	rq->body = a->body->p;
+	rq->len = a->body->len;
+	return NK_OK;
+}
+
+/* The signed call, with r's document as the Recipient when r is given. */
+static int call(struct kmsclient *k, struct kmsclient_recipient *r, struct kms_req *req,
+		struct kms_resp *resp, struct nk_err *err)
+{
+	struct attempt a = { .k = k, .r = r, .req = req };
+	struct http_resp hr = { 0 };
+	struct kms_error ke;
+	struct timespec t0;
+	int rc;
+
+	memset(resp, 0, sizeof *resp);
+	memset(&k->timing, 0, sizeof k->timing);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!k->host_header[0] && (rc = host_header(k->t.url, k->host_header, sizeof k->host_header, err)))
+		return rc;
+	rc = http_post_each(k->http, next_attempt, &a, kms_retryable, NULL, &hr, err);
+	k->timing.attempts = hr.attempts;
+	k->timing.connect_us = hr.connect_us;
+	k->timing.total_us = usec_since(&t0);
+	if (rc)
+		goto out;
+	cli_trace("%s: HTTP %ld in %.1f ms (%d attempt%s, connect %.1f ms%s)%s%s", kms_op_name(req->op),
+		  hr.status, k->timing.total_us / 1000.0, hr.attempts, hr.attempts == 1 ? "" : "s",
+		  hr.connect_us / 1000.0, hr.new_connections ? "" : ", connection reused",
+		  hr.request_id[0] ? ", request id " : "", hr.request_id);
+	if (hr.status < 200 || hr.status > 299) {
+		rc = kms_parse_error(hr.status, hr.error_type[0] ? hr.error_type : NULL, hr.body, hr.len,
+				     &ke, err);
+		if (rc == NK_TRANSPORT)
+			err_prefix(err, "KMS still failing after %d attempt%s", hr.attempts,
+				   hr.attempts == 1 ? "" : "s");
+		goto out;
+	}
+	rc = kms_parse_response(req->op, hr.body, hr.len, resp, err);
+out:
+	/* The answer may hold a Plaintext (a Decrypt without Recipient would). */
+	if (hr.body)
+		secmem_wipe(hr.body, hr.len);
+	http_resp_free(&hr);
+	attempt_clear(&a);
+	return rc;
+}
+
+int kmsclient_call(struct kmsclient *k, const struct kms_req *req, struct kms_resp *resp,
+		   struct nk_err *err)
+{
+	struct kms_req copy = *req;
+
+	return call(k, NULL, &copy, resp, err);
+}
+
 int kmsclient_call_recipient(struct kmsclient *k, struct kmsclient_recipient *r,
 			     struct kms_req *req, struct kms_resp *resp, struct nk_err *err)
 {
 	int rc;
 
-	memset(resp, 0, sizeof *resp);
-	if ((rc = kmsclient_recipient_refresh(r, time(NULL), err)))
-		return rc;
-	req->attestation = r->doc;
-	req->attestation_len = r->doc_len;
-	if ((rc = kmsclient_call(k, req, resp, err)))
+	if ((rc = call(k, r, req, resp, err)))
 		return rc;
 	if (!resp->recipient_blob)
 		return err_set(err, NK_DATA, "KMS answered %s without CiphertextForRecipient",
@@ -666,8 +753,10 @@ int kmsclient_call_recipient(struct kmsclient *k, struct kmsclient_recipient *r,
 	 * only the one sealed to our key is used. */
 	secmem_free(resp->plaintext);
 	resp->plaintext = NULL;
-	if ((rc = cms_decrypt(resp->recipient_blob, resp->recipient_blob_len, r->key, &resp->plaintext,
-			      err)))
+	rc = cms_decrypt(resp->recipient_blob, resp->recipient_blob_len, r->key, &resp->plaintext, err);
+	/* OpenSSL's CMS code copies the content through buffers on the stack. */
+	secmem_scrub_stack();
+	if (rc)
 		return err_prefix(err, "CiphertextForRecipient");
 	return NK_OK;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #define BUF_SIZE 16384
+#define STALL_MS 30000   /* a peer that takes nothing for this long is given up */
 
 struct relay {
 	struct sockaddr_storage to;
@@ -32,11 +33,12 @@ struct relay {
 
 static void set_error(struct relay *r, int e)
 {
+	char buf[sizeof r->last_error];
+	/* The GNU strerror_r: this thread runs next to others. */
+	const char *msg = e ? strerror_r(e, buf, sizeof buf) : "";
+
 	pthread_mutex_lock(&r->lock);
-	if (e)
-		snprintf(r->last_error, sizeof r->last_error, "%s", strerror(e));
-	else
-		r->last_error[0] = 0;
+	snprintf(r->last_error, sizeof r->last_error, "%s", msg);
 	pthread_mutex_unlock(&r->lock);
 }
 
@@ -78,8 +80,9 @@ static int connect_upstream(struct relay *r)
 	return fd;
 }
 
-/* Move what is readable on from to `to`; 0 at end of stream or on error. */
-static int move(int from, int to)
+/* Move what is readable on from to `to`; 0 at end of stream, on error, when
+ * `to` accepts nothing for STALL_MS, or when relay_stop wakes us. */
+static int move(struct relay *r, int from, int to)
 {
 	char buf[BUF_SIZE];
 	ssize_t n = read(from, buf, sizeof buf);
@@ -94,9 +97,13 @@ static int move(int from, int to)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno == EAGAIN) {
-			struct pollfd p = { .fd = to, .events = POLLOUT };
+			struct pollfd p[2] = {
+				{ .fd = to, .events = POLLOUT },
+				{ .fd = r->wake[0], .events = POLLIN },
+			};
 
-			poll(&p, 1, 1000);
+			if (poll(p, 2, STALL_MS) <= 0 || p[1].revents)
+				return 0;
 			continue;
 		}
 		if (w <= 0)
@@ -124,9 +131,9 @@ static int pump(struct relay *r, int a, int b)
 		}
 		if (p[2].revents)
 			return 0;
-		if (p[0].revents && !move(a, b))
+		if (p[0].revents && !move(r, a, b))
 			return 1;
-		if (p[1].revents && !move(b, a))
+		if (p[1].revents && !move(r, b, a))
 			return 1;
 	}
 }
@@ -149,8 +156,12 @@ static void *run(void *arg)
 		}
 		if (p[1].revents)
 			break;
-		if ((c = accept4(r->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) < 0)
+		if ((c = accept4(r->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) < 0) {
+			/* Out of descriptors or memory: wait instead of spinning. */
+			if (errno != EINTR && errno != ECONNABORTED)
+				poll(NULL, 0, 100);
 			continue;
+		}
 		/* A failed upstream connect closes the client's connection at
 		 * once: libcurl sees it fail and retries; the reason is kept for
 		 * the message. */

@@ -1,5 +1,6 @@
 #include "secmem.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -72,4 +73,83 @@ void secmem_free(struct secbuf *b)
 		return;
 	secmem_release(b->p, b->cap);
 	free(b);
+}
+
+void *secmem_lib_malloc(size_t n)
+{
+	return malloc(n);
+}
+
+void secmem_lib_free(void *p)
+{
+	if (!p)
+		return;
+	OPENSSL_cleanse(p, malloc_usable_size(p));
+	free(p);
+}
+
+/* Never realloc in place: the old block is copied and wiped, so growing a
+ * buffer leaves no stale copy behind. */
+void *secmem_lib_realloc(void *p, size_t n)
+{
+	size_t old;
+	void *q;
+
+	if (!p)
+		return malloc(n);
+	if (n == 0) {
+		secmem_lib_free(p);
+		return NULL;
+	}
+	if (!(q = malloc(n)))
+		return NULL;
+	old = malloc_usable_size(p);
+	memcpy(q, p, old < n ? old : n);
+	secmem_lib_free(p);
+	return q;
+}
+
+char *secmem_lib_strdup(const char *s)
+{
+	return strdup(s);
+}
+
+void *secmem_lib_calloc(size_t n, size_t size)
+{
+	return calloc(n, size);
+}
+
+static void *ossl_malloc(size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return malloc(n);
+}
+
+static void *ossl_realloc(void *p, size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return secmem_lib_realloc(p, n);
+}
+
+static void ossl_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	secmem_lib_free(p);
+}
+
+int secmem_wipe_library_frees(void)
+{
+	return CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free);
+}
+
+#define SCRUB_STACK 16384
+
+void __attribute__((noinline)) secmem_scrub_stack(void)
+{
+	volatile unsigned char buf[SCRUB_STACK];
+
+	OPENSSL_cleanse((void *)buf, sizeof buf);
 }

@@ -27,4 +27,21 @@ void secmem_release(void *p, size_t n);
 /* Wipe memory in a way the compiler cannot drop. */
 void secmem_wipe(void *p, size_t n);
 
+/* Make the libraries that carry our secrets without secmem wipe what they
+ * free: OpenSSL (TLS records, CMS and RSA internals; must run before its
+ * first allocation, so at process start) and libcurl (header lists, send
+ * buffers: the session token, Encrypt's plaintext).  jansson's is
+ * jsonx_wipe_on_free.  Returns 0 when OpenSSL had already allocated. */
+int secmem_wipe_library_frees(void);
+/* The allocator functions behind it, for curl_global_init_mem. */
+void *secmem_lib_malloc(size_t n);
+void secmem_lib_free(void *p);
+void *secmem_lib_realloc(void *p, size_t n);
+char *secmem_lib_strdup(const char *s);
+void *secmem_lib_calloc(size_t n, size_t size);
+
+/* Clear a stretch of the stack below the caller, where a library may have
+ * left copies of a secret in its locals (OpenSSL's CMS decryption). */
+void secmem_scrub_stack(void);
+
 #endif

@@ -454,6 +454,9 @@ void sigv4_signed_free(struct sigv4_signed *s)
 {
 	if (!s)
 		return;
+	/* It holds the x-amz-security-token header's value. */
+	if (s->canonical_request)
+		secmem_wipe(s->canonical_request, strlen(s->canonical_request));
 	free(s->canonical_request);
 	free(s->string_to_sign);
 	free(s->signed_headers);

@@ -265,6 +265,46 @@ assert len(base64.b64decode(b["Recipient"]["AttestationDocument"])) > 1000' "$T/
 	[ "$(kms_log_field 1 status)" = 200 ]
 }
 
+@test "the stand-in without the relay (no usable TMPDIR): an http(s)_proxy in the environment is not used" {
+	need_tool kms-decrypt
+	make_ca "$KMS_HOST"
+	kms_up --tls-cert srv.pem --tls-key srv.key --cms python
+	unset AWS_ENDPOINT_URL_KMS
+	forward "$(cat "$T/kms.port")"
+	printf 'no proxy between the enclave and its vsock-proxy' >pt
+	kms_seal pt ct.bin
+	# Port 1 on loopback: a proxy that would refuse every connection.
+	TMPDIR=/nonexistent/tmp https_proxy=http://127.0.0.1:1 HTTPS_PROXY=http://127.0.0.1:1 \
+		ALL_PROXY=http://127.0.0.1:1 run -0 kms-decrypt --vsock "@$NAME" --ca-bundle ca.pem \
+		--ciphertext-file ct.bin -o back --retries 0
+	cmp pt back
+	[ "$(kms_log_field 1 sni)" = "$KMS_HOST" ]
+}
+
+@test "a CA bundle that cannot be read is a local error (exit 4) found before any request" {
+	need_tool kms-decrypt
+	kms_up
+	printf 'x' >pt
+	kms_seal pt ct.bin
+	run -4 kms-decrypt --ca-bundle "$T/missing.pem" --ciphertext-file ct.bin -o back
+	[ "$output" = "kms-decrypt: cannot read CA bundle '$T/missing.pem': No such file or directory" ]
+	AWS_CA_BUNDLE="$T/missing.pem" run -4 kms-decrypt --ciphertext-file ct.bin -o back
+	[ ! -e back ]
+	[ ! -s "$T/kms.log" ]
+}
+
+@test "an endpoint with a path, query or credentials is refused before anything is sent" {
+	need_tool kms-decrypt
+	kms_up
+	printf 'x' >pt
+	kms_seal pt ct.bin
+	run -2 kms-decrypt --endpoint "$KMS_URL/other" --ciphertext-file ct.bin -o back
+	[ "$output" = "kms-decrypt: invalid endpoint '$KMS_URL/other': only a scheme, host and port (KMS is at the path /)" ]
+	AWS_ENDPOINT_URL_KMS="$KMS_URL/?x=1" run -2 kms-decrypt --ciphertext-file ct.bin -o back
+	[ ! -e back ]
+	[ ! -s "$T/kms.log" ]
+}
+
 @test "TLS through the stand-in with a CA that did not sign the certificate: exit 6, nothing sent" {
 	need_tool kms-decrypt
 	make_ca "$KMS_HOST"

@@ -357,6 +357,59 @@ static void test_retry_callback(void **state)
 	srv_stop(&s);
 }
 
+/* Each attempt sends what the request function gives for it (a fresh
+ * signature in KMS's case), not the first attempt's bytes again. */
+static int numbered(void *arg, int attempt, struct http_request *rq, struct nk_err *err)
+{
+	static char hdr[32], body[16];
+	static const char *h[1];
+	int *seen = arg;
+
+	(void)err;
+	*seen = attempt + 1;
+	snprintf(hdr, sizeof hdr, "X-Attempt: %d", attempt);
+	snprintf(body, sizeof body, "{\"n\":%d}", attempt);
+	h[0] = hdr;
+	rq->headers = h;
+	rq->nheaders = 1;
+	rq->body = body;
+	rq->len = strlen(body);
+	return NK_OK;
+}
+
+static int refuse_second(void *arg, int attempt, struct http_request *rq, struct nk_err *err)
+{
+	if (attempt == 1)
+		return err_set(err, NK_IO, "no second request");
+	return numbered(arg, attempt, rq, err);
+}
+
+static void test_request_per_attempt(void **state)
+{
+	static const enum act script[] = { ERR500, OK200, ERR500 };
+	struct srv s;
+	struct http_resp r;
+	struct nk_err e = { 0 };
+	struct http_client *c;
+	int seen = 0;
+
+	(void)state;
+	srv_start(&s, AF_INET, script, 3);
+	c = client_at(&s, 3, 0);
+	assert_int_equal(http_post_each(c, numbered, &seen, NULL, NULL, &r, &e), NK_OK);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(seen, 2);
+	assert_non_null(strstr(s.last_req, "\r\nX-Attempt: 1\r\n"));
+	assert_non_null(strstr(s.last_req, "{\"n\":1}"));
+	http_resp_free(&r);
+	/* A request function that fails stops the call with its error. */
+	assert_int_equal(http_post_each(c, refuse_second, &seen, NULL, NULL, &r, &e), NK_IO);
+	assert_string_equal(e.msg, "no second request");
+	http_resp_free(&r);
+	http_close(c);
+	srv_stop(&s);
+}
+
 static void test_dropped_exhausted(void **state)
 {
 	static const enum act script[] = { DROP };
@@ -679,6 +732,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_retry_table),
 		cmocka_unit_test(test_no_retry_400),
 		cmocka_unit_test(test_retry_callback),
+		cmocka_unit_test(test_request_per_attempt),
 		cmocka_unit_test(test_dropped_exhausted),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_timeout),

@@ -230,6 +230,12 @@ static void test_resolve_table(void **state)
 		{ .vsock = "3:x", .rc = NK_USAGE },
 		{ .endpoint = "ftp://x/", .rc = NK_USAGE },
 		{ .endpoint = "not a url", .rc = NK_USAGE },
+		/* requests are signed for "/": another path, a query or userinfo is refused */
+		{ .endpoint = "http://127.0.0.1:4566/kms", .rc = NK_USAGE },
+		{ .endpoint = "http://127.0.0.1:4566/?a=b", .rc = NK_USAGE },
+		{ .endpoint = "http://user:pw@127.0.0.1:4566/", .rc = NK_USAGE },
+		{ .endpoint = "http://127.0.0.1:4566/#x", .rc = NK_USAGE },
+		{ .endpoint = "http://[::1]:4566", .url = "http://[::1]:4566", .transport = HTTP_TCP, .host = "[::1]" },
 		{ .endpoint = "http://a/", .vsock = "3:8000", .rc = NK_USAGE },
 		/* CA bundle: option > AWS_CA_BUNDLE */
 		{ .env = { NULL, NULL, NULL, NULL, "/etc/env-ca.pem" }, .d = KMSCLIENT_DIRECT,
@@ -294,6 +300,7 @@ struct kms_srv {
 	char host[8][64];
 	int has_token[8];
 	int had_recipient[8];
+	unsigned long doc_hash[8];  /* FNV-1a of the Recipient's document */
 };
 
 static int read_request(int fd, char *buf, size_t size, size_t *got)
@@ -335,7 +342,16 @@ static void reply(int fd, long status, const char *body)
 }
 
 /* The CiphertextForRecipient for the public key in the request's document. */
-static char *recipient_answer(const struct sigv4_http *h, int *had)
+static unsigned long fnv(const char *p)
+{
+	unsigned long h = 1469598103934665603UL;
+
+	while (*p)
+		h = (h ^ (unsigned char)*p++) * 1099511628211UL;
+	return h;
+}
+
+static char *recipient_answer(const struct sigv4_http *h, int *had, unsigned long *doc_hash)
 {
 	json_t *j = json_loadb((const char *)h->req.body, h->req.body_len, 0, NULL);
 	const char *doc64 = json_string_value(json_object_get(json_object_get(j, "Recipient"),
@@ -348,6 +364,7 @@ static char *recipient_answer(const struct sigv4_http *h, int *had)
 
 	*had = doc64 != NULL;
 	assert_non_null(doc64);
+	*doc_hash = fnv(doc64);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "Recipient"),
 							      "KeyEncryptionAlgorithm")),
 			    "RSAES_OAEP_SHA_256");
@@ -409,7 +426,7 @@ static void *kms_serve(void *arg)
 				reply(fd, 400, "{\"__type\":\"ThrottlingException\",\"message\":\"slow down\"}");
 				break;
 			case A_RECIPIENT:
-				body = recipient_answer(&h, &s->had_recipient[i]);
+				body = recipient_answer(&h, &s->had_recipient[i], &s->doc_hash[i]);
 				reply(fd, 200, body);
 				break;
 			case A_PLAINTEXT_ONLY:
@@ -706,6 +723,62 @@ static void test_recipient_flow(void **state)
 	assert_string_equal(s.sig[2], "ok");
 }
 
+/* A document KMS could find older than five minutes by the end of an
+ * attempt is renewed before the attempt: with a 290 s attempt time limit,
+ * every request carries a new one; with the default, one serves all. */
+static void test_recipient_renewed_for_long_attempts(void **state)
+{
+	static const enum answer script[] = { A_RECIPIENT, A_RECIPIENT, A_RECIPIENT, A_RECIPIENT };
+	struct nsm_srv n;
+	struct kms_srv s;
+	struct kmsclient_opts o;
+	struct kmsclient *k;
+	struct kmsclient_recipient *rcp = NULL;
+	struct kms_resp r;
+	struct nk_err e = { 0 };
+	struct kms_req req = { .op = KMS_DECRYPT, .data = (const unsigned char *)"blob", .data_len = 4 };
+
+	(void)state;
+	client_env(0);
+	nsm_start(&n);
+	kms_start(&s, script, 4);
+	for (int slow = 0; slow < 2; slow++) {
+		k = client(&s, &o, NULL);
+		kmsclient_close(k);
+		if (slow)
+			assert_int_equal(kmsclient_opt(&o, "timeout", "290", &e), NK_OK);
+		assert_int_equal(kmsclient_open(&o, KMSCLIENT_VIA_VSOCK, &k, &e), NK_OK);
+		assert_int_equal(kmsclient_recipient_new(&o, &rcp, &e), NK_OK);
+		for (int i = 0; i < 2; i++) {
+			assert_int_equal(kmsclient_call_recipient(k, rcp, &req, &r, &e), NK_OK);
+			kms_resp_free(&r);
+		}
+		kmsclient_recipient_free(rcp);
+		kmsclient_close(k);
+		kmsclient_opts_free(&o);
+	}
+	kms_stop(&s);
+	nsm_stop(&n);
+	assert_true(s.doc_hash[0] == s.doc_hash[1]);
+	assert_true(s.doc_hash[2] != s.doc_hash[3]);
+}
+
+static void test_ca_bundle_unreadable(void **state)
+{
+	struct kmsclient_opts o;
+	struct kmsclient *k = NULL;
+	struct nk_err e = { 0 };
+
+	(void)state;
+	client_env(0);
+	kmsclient_opts_init(&o);
+	assert_int_equal(kmsclient_opt(&o, "ca-bundle", "/nonexistent/ca.pem", &e), NK_OK);
+	assert_int_equal(kmsclient_open(&o, KMSCLIENT_DIRECT, &k, &e), NK_IO);
+	assert_null(k);
+	assert_string_equal(e.msg, "cannot read CA bundle '/nonexistent/ca.pem': No such file or directory");
+	kmsclient_opts_free(&o);
+}
+
 static void test_recipient_no_nsm(void **state)
 {
 	struct kmsclient_opts o;
@@ -731,6 +804,8 @@ int main(void)
 		cmocka_unit_test(test_throttling_exhausted),
 		cmocka_unit_test(test_missing_credentials),
 		cmocka_unit_test(test_recipient_flow),
+		cmocka_unit_test(test_recipient_renewed_for_long_attempts),
+		cmocka_unit_test(test_ca_bundle_unreadable),
 		cmocka_unit_test(test_recipient_no_nsm),
 	};
 
