@@ -6,7 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "enc.h"
+#include "io.h"
+#include "kmsgen.h"
 #include "secmem.h"
 
 #define KMSTOOL_ENTRY(id, name, sh, type, arg, complete, help, cmds) \
@@ -85,6 +89,43 @@ static const struct cli_opt *lookup(const char *s, char **inline_value)
 	return NULL;
 }
 
+static int is_option(const char *s)
+{
+	char *iv;
+
+	return lookup(s, &iv) != NULL;
+}
+
+/* Where the value starts in a word that is a credential option with its
+ * value written into it: "-sVALUE", "--aws-secret-access-key=VALUE" and,
+ * the space forgotten, "--aws-secret-access-keyVALUE"; 0 for any other
+ * word.  Such words are never taken as another option's value either. */
+static size_t attached_credential(const char *s)
+{
+	if (s[0] != '-')
+		return 0;
+	for (const struct cli_opt *o = kmstool_opts; o->name; o++) {
+		size_t n = strlen(o->name);
+
+		if (!is_credential(o->id))
+			continue;
+		if (s[1] == o->short_name && s[2])
+			return 2;
+		if (s[1] == '-' && strncmp(s + 2, o->name, n) == 0 && s[2 + n])
+			return 2 + n + (s[2 + n] == '=');
+	}
+	return 0;
+}
+
+/* A credential option's name alone: the next word is its value. */
+static int credential_name(const char *s)
+{
+	char *iv;
+	const struct cli_opt *o = lookup(s, &iv);
+
+	return o && !iv && is_credential(o->id);
+}
+
 /* Overwrite a credential in argv: /proc/PID/cmdline reads this memory.  The
  * NUL stays, so the argument count and the other arguments are unchanged. */
 static void scrub(char *s)
@@ -93,6 +134,78 @@ static void scrub(char *s)
 
 	secmem_wipe(s, n);
 	memset(s, 'x', n);
+}
+
+/* Whatever the parse made of the command line: wipe the word after each
+ * credential option name and the value written into a credential option's
+ * word.  From the end, so that each word is judged by its left neighbour
+ * before that neighbour is wiped in turn ("-k -s SECRET" loses "-s" and
+ * SECRET). */
+static void scrub_credentials(int argc, char **argv)
+{
+	for (int i = argc - 1; i >= 1; i--) {
+		size_t at = attached_credential(argv[i]);
+
+		if (i >= 2 && credential_name(argv[i - 1]))
+			scrub(argv[i]);
+		else if (at)
+			scrub(argv[i] + at);
+	}
+}
+
+/* How much of an option-like word (s[0] == '-') a message may show: its
+ * option name, up to an '=', "-s" of "-sVALUE", "--key-id" of
+ * "--key-idVALUE", at most 40 characters; *more when the word goes on. */
+static int shown(const char *s, int *more)
+{
+	const struct cli_opt *lists[] = { kmstool_opts, own_opts };
+	size_t n;
+
+	*more = 0;
+	if (s[1] != '-') {
+		*more = s[1] && s[2];
+		return 2;
+	}
+	n = strcspn(s, "=");
+	for (size_t l = 0; l < 2; l++)
+		for (const struct cli_opt *o = lists[l]; o->name; o++) {
+			size_t m = strlen(o->name);
+
+			if (2 + m < n && strncmp(s + 2, o->name, m) == 0) {
+				n = 2 + m;
+				*more = 1;
+			}
+		}
+	if (n > 40) {
+		n = 40;
+		*more = 1;
+	}
+	return (int)n;
+}
+
+static const char me[] = "kmstool_enclave_cli";
+
+/* argv[pos], which is no option of the tool.  Only an option's name is ever
+ * quoted: a word out of place is often the value of an option that went
+ * missing, and that value may be a secret. */
+static int unknown(const char *s, int pos, struct nk_err *err)
+{
+	int more, n;
+
+	if (s[0] != '-' || s[1] == '\0')
+		return err_set(err, NK_USAGE, "unexpected operand at position %d (see '%s --help')", pos, me);
+	n = shown(s, &more);
+	if (s[1] != '-' && s[2]) {
+		const char letter[3] = { '-', s[1], 0 };
+		char *iv;
+		const struct cli_opt *o = lookup(letter, &iv);
+
+		/* AWS's parser has no "-cVALUE" either. */
+		if (o && o->type != CLI_FLAG)
+			return err_set(err, NK_USAGE, "option '-%c' takes its value as the next argument "
+				       "(see '%s --help')", s[1], me);
+	}
+	return err_set(err, NK_USAGE, "unknown option '%.*s%s' (see '%s --help')", n, s, more ? "..." : "", me);
 }
 
 static struct secbuf *secdup(const char *s)
@@ -172,67 +285,101 @@ static int apply(struct kmstool_args *a, const struct cli_opt *o, const char *v,
 	return err_set(err, NK_USAGE, "option '--%s' is not handled", o->name);
 }
 
+/* The command of argv[1].  Else, as AWS's first versions, which had no
+ * commands: decrypt, when argv[1] is an option and --ciphertext is given.
+ * Read in aws-nitro-enclaves-sdk-c, bin/kmstool-enclave-cli/main.c at
+ * 8c333f4: aws_cli_getopt_long from argv[1] with "r:x:k:s:t:c:K:a:h" (the
+ * decrypt options here), "Could not decrypt" and exit(1) on any failure,
+ * fprintf(stdout, "%s", b64) on success; its README's caller takes
+ * proc.communicate()[0].decode() as the plaintext.  (13a7ca5, before it,
+ * printed alike but exited 0 after a failure; not emulated.) */
+static int command(int argc, char **argv, struct kmstool_args *a, struct nk_err *err)
+{
+	char *iv;
+	const struct cli_opt *o;
+	int more, n;
+
+	if ((a->cmd = cmd_of(argv[1])))
+		return NK_OK;
+	o = lookup(argv[1], &iv);
+	/* Before a command only what needs none: --help, --version. */
+	if (o && (o->id == ID_HELP || o->id == ID_VERSION || o->id == ID_COMPLETION))
+		return NK_OK;
+	for (int i = 1; o && i < argc; i++) {
+		const struct cli_opt *c = lookup(argv[i], &iv);
+
+		if (c && c->id == KMSTOOL_OPT_CIPHERTEXT) {
+			a->cmd = KMSTOOL_DECRYPT;
+			a->legacy = 1;
+			return NK_OK;
+		}
+	}
+	if (argv[1][0] == '-' && argv[1][1]) {
+		n = shown(argv[1], &more);
+		return err_set(err, NK_USAGE, "unknown command '%.*s%s': expected decrypt, genkey or genrandom "
+			       "(see '%s --help')", n, argv[1], more ? "..." : "", me);
+	}
+	/* A mistyped command is worth showing; a word that cannot be one may
+	 * be a secret. */
+	n = (int)strlen(argv[1]);
+	if (n > 0 && n <= 16 && strspn(argv[1], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == (size_t)n)
+		return err_set(err, NK_USAGE, "unknown command '%s': expected decrypt, genkey or genrandom "
+			       "(see '%s --help')", argv[1], me);
+	return err_set(err, NK_USAGE, "unknown command: expected decrypt, genkey or genrandom (see '%s --help')", me);
+}
+
+static int parse(int argc, char **argv, struct kmstool_args *a, struct nk_err *err)
+{
+	int rc;
+
+	if ((rc = command(argc, argv, a, err)))
+		return rc;
+	for (int i = a->cmd && !a->legacy ? 2 : 1; i < argc; i++) {
+		char *iv, *v = NULL;
+		const struct cli_opt *o = lookup(argv[i], &iv);
+
+		if (!o)
+			return unknown(argv[i], i, err);
+		if (o->type != CLI_FLAG) {
+			/* A value that went missing (an unset variable, unquoted)
+			 * must not take the next option, least of all a credential
+			 * option, whose value would be left an operand. */
+			if (iv)
+				v = iv;
+			else if (i + 1 < argc && !is_option(argv[i + 1]) && !attached_credential(argv[i + 1]))
+				v = argv[++i];
+			else
+				return err_set(err, NK_USAGE, "option '--%s' needs a value", o->name);
+		}
+		if (is_credential(o->id)) {
+			if ((rc = take_credential(a, o->id, v, err)))
+				return rc;
+			continue;
+		}
+		if (o->id < KMSTOOL_NOPTS && a->cmd && !(kmstool_opt_cmds[o->id] & a->cmd))
+			return err_set(err, NK_USAGE, "option '--%s' does not apply to %s", o->name,
+				       kmstool_cmd_name(a->cmd));
+		if (o->id < KMSTOOL_NOPTS && !a->cmd)
+			return err_set(err, NK_USAGE, "missing command: decrypt, genkey or genrandom "
+				       "(see '%s --help')", me);
+		if ((rc = apply(a, o, v, err)))
+			return rc;
+	}
+	return NK_OK;
+}
+
 int kmstool_parse(int argc, char **argv, struct kmstool_args *a, struct nk_err *err)
 {
-	const char *me = "kmstool_enclave_cli";
-	int rc = NK_OK, first = 2;
+	int rc;
 
 	memset(a, 0, sizeof *a);
 	if (argc < 2)
 		return err_set(err, NK_USAGE, "missing command: decrypt, genkey or genrandom (see '%s --help')", me);
-	a->cmd = cmd_of(argv[1]);
-	if (!a->cmd) {
-		char *iv;
-		const struct cli_opt *o = lookup(argv[1], &iv);
-
-		/* Before a command only what needs none: --help, --version.  Else
-		 * argv[1] is scanned with the rest, for credentials to wipe. */
-		first = 1;
-		if (!o || iv || (o->id != ID_HELP && o->id != ID_VERSION && o->id != ID_COMPLETION))
-			rc = err_set(err, NK_USAGE, "unknown command '%.*s': expected decrypt, genkey or genrandom "
-				     "(see '%s --help')", (int)strcspn(argv[1], "="), argv[1], me);
-	}
-	/* After an error the scan goes on, only to wipe the credentials. */
-	for (int i = first; i < argc; i++) {
-		char *iv, *v = NULL;
-		const struct cli_opt *o = lookup(argv[i], &iv);
-
-		if (!o) {
-			/* Up to an '=': a mistyped --aws-secret-access-key=... must
-			 * not print the secret. */
-			int n = (int)strcspn(argv[i], argv[i][0] == '-' ? "=" : "");
-
-			if (rc == NK_OK)
-				rc = err_set(err, NK_USAGE, argv[i][0] == '-' ?
-					     "unknown option '%.*s' (see '%s --help')" :
-					     "unexpected operand '%.*s' (see '%s --help')", n, argv[i], me);
-			continue;
-		}
-		if (o->type != CLI_FLAG) {
-			if (iv)
-				v = iv;
-			else if (i + 1 < argc)
-				v = argv[++i];
-			else if (rc == NK_OK)
-				rc = err_set(err, NK_USAGE, "option '--%s' needs a value", o->name);
-		}
-		if (is_credential(o->id) && v) {
-			if (rc == NK_OK)
-				rc = take_credential(a, o->id, v, err);
-			scrub(v);
-			continue;
-		}
-		if (rc != NK_OK)
-			continue;
-		if (o->id < KMSTOOL_NOPTS && a->cmd && !(kmstool_opt_cmds[o->id] & a->cmd))
-			rc = err_set(err, NK_USAGE, "option '--%s' does not apply to %s", o->name,
-				     kmstool_cmd_name(a->cmd));
-		else if (o->id < KMSTOOL_NOPTS && !a->cmd)
-			rc = err_set(err, NK_USAGE, "missing command: decrypt, genkey or genrandom "
-				     "(see '%s --help')", me);
-		else
-			rc = apply(a, o, v, err);
-	}
+	rc = parse(argc, argv, a, err);
+	/* After parse copied the values, and on every path. */
+	scrub_credentials(argc, argv);
+	if (rc)
+		creds_free(&a->creds);
 	return rc;
 }
 
@@ -364,9 +511,54 @@ size_t kmstool_fields(unsigned cmd, const struct kms_resp *r, struct kmsout_fiel
 	return n;
 }
 
-int kmstool_exit_code(int rc)
+/* The command-less form's output: the base64 alone, no newline (8c333f4's
+ * main(): fprintf(stdout, "%s", ciphertext_decrypted_b64.buffer)). */
+static int write_bare(const struct kms_resp *r, struct nk_err *err)
+{
+	size_t n = r->plaintext ? r->plaintext->len : 0, cap = 4 * ((n + 2) / 3) + 1, len = 0;
+	char *text;
+	int rc;
+
+	if (!(text = secmem_alloc(cap)))
+		return err_set(err, NK_IO, "out of memory");
+	/* EVP_EncodeBlock takes an int: KMS plaintexts are 4 KiB at most. */
+	if (n)
+		len = (size_t)EVP_EncodeBlock((unsigned char *)text, r->plaintext->p, (int)n);
+	rc = io_write_file("-", text, len, 0600, err);
+	secmem_release(text, cap);
+	return rc;
+}
+
+int kmstool_write(const struct kmstool_args *a, const struct kms_resp *r, struct nk_err *err)
+{
+	struct kmsout_field f[2];
+
+	switch (a->cmd) {
+	case KMSTOOL_DECRYPT:
+		if (a->legacy)
+			return write_bare(r, err);
+		return kmsout_lines("-", f, kmstool_fields(a->cmd, r, f), 0600, err);
+	case KMSTOOL_GENKEY: {
+		/* kms-genkey's checks and its kmstool lines: a data key of the
+		 * KeySpec's size and a blob, or nothing printed. */
+		struct kmsgen_genkey g = { .key_spec = a->key_spec, .format = KMSGEN_GENKEY_KMSTOOL };
+
+		return kmsgen_genkey_write(&g, r, err);
+	}
+	case KMSTOOL_GENRANDOM: {
+		struct kmsgen_random g = { .nbytes = a->length, .format = KMSGEN_RANDOM_KMSTOOL };
+
+		return kmsgen_random_write(&g, r, err);
+	}
+	}
+	return err_set(err, NK_USAGE, "missing command: decrypt, genkey or genrandom");
+}
+
+int kmstool_exit_code(int rc, int legacy)
 {
 	if (rc == NK_OK || rc == CLI_EXIT)
 		return 0;
-	return rc == NK_USAGE ? 1 : 255;
+	/* AWS's first version exit(1)s on every failure; the later one returns
+	 * AWS_OP_ERR (-1) from main after a failed call: 255. */
+	return rc == NK_USAGE || legacy ? 1 : 255;
 }

@@ -11,10 +11,18 @@
  * letters of its optstring "r:x:k:s:t:c:K:p:a:l:h"; so does this one, and
  * "--name=VALUE" as well.
  *
+ * AWS's first version (8c333f4) had no commands: "kmstool_enclave_cli
+ * --region R ... --ciphertext B64" decrypted and printed the bare base64
+ * plaintext.  That form is taken too: argv[1] an option and --ciphertext
+ * given.
+ *
  * Unlike AWS's tool: the credential values are copied to secure memory and
- * overwritten in argv as they are read, so /proc/PID/cmdline stops showing
- * them; the session token is optional; without credentials on the command
- * line the environment's are used, as by every nitrokit tool. */
+ * overwritten in argv, so /proc/PID/cmdline stops showing them; an option
+ * never takes another option as its value (a value that went missing is a
+ * usage error, not a shift that leaves a secret as an operand); messages
+ * quote option names, never values or operands; the session token is
+ * optional; without credentials on the command line the environment's are
+ * used, as by every nitrokit tool. */
 #ifndef NK_KMSTOOL_H
 #define NK_KMSTOOL_H
 
@@ -77,6 +85,7 @@ extern const unsigned kmstool_opt_cmds[];
 struct kmstool_args {
 	unsigned cmd;                 /* an enum kmstool_cmd; 0 when only --help/--version */
 	int help, version, completion, verbose, quiet;
+	int legacy;                   /* the command-less form: decrypt, bare output */
 	const char *region, *ciphertext, *key_id, *encryption_algorithm;
 	const char *key_spec;         /* KMS's spelling: AES_256 or AES_128 */
 	unsigned long proxy_port;     /* 0: not given */
@@ -88,11 +97,15 @@ struct kmstool_args {
 const char *kmstool_cmd_name(unsigned cmd);
 
 /* Parse argv (argv[1] is the command, or --help, -h, --version, -V,
- * --completion-helper).  The values of --aws-access-key-id,
+ * --completion-helper, or an option of the command-less form).  An option's
+ * value is the next word unless that word is itself an option (then
+ * "option '--X' needs a value").  The values of --aws-access-key-id,
  * --aws-secret-access-key and --aws-session-token are copied and then
- * overwritten in place, on error paths too: the whole command line is
- * scanned for them even after a bad option.  NK_USAGE on a bad command
- * line; a free with kmstool_args_free is needed either way. */
+ * overwritten in place, on error paths too: after parsing, whatever its
+ * outcome, every word that follows a credential option's name and the value
+ * in "-sVALUE" / "--name=VALUE" is wiped.  NK_USAGE on a bad command line
+ * (no credentials kept then); a free with kmstool_args_free is needed
+ * either way. */
 int kmstool_parse(int argc, char **argv, struct kmstool_args *a, struct nk_err *err);
 void kmstool_args_free(struct kmstool_args *a);
 
@@ -114,7 +127,15 @@ int kmstool_request(const struct kmstool_args *a, struct kms_req *req, unsigned 
  * "CIPHERTEXT: <b64>" for genkey.  Returns how many of f[2] are used. */
 size_t kmstool_fields(unsigned cmd, const struct kms_resp *r, struct kmsout_field f[2]);
 
-/* AWS's exit codes from a nitrokit code: 0 ok, 1 usage, 255 any failure. */
-int kmstool_exit_code(int rc);
+/* Check the answer and print it on standard output, from secure memory:
+ * kmstool_fields' lines for decrypt; genkey and genrandom through
+ * kmsgen_genkey_write and kmsgen_random_write, so that a data key or random
+ * bytes of another length than asked for are NK_DATA with nothing printed,
+ * as in kms-genkey and kms-random; the command-less form's bare base64. */
+int kmstool_write(const struct kmstool_args *a, const struct kms_resp *r, struct nk_err *err);
+
+/* AWS's exit codes from a nitrokit code: 0 ok, 1 usage, 255 any failure;
+ * for the command-less form (legacy) 1 for any failure, as that version. */
+int kmstool_exit_code(int rc, int legacy);
 
 #endif

@@ -8,7 +8,6 @@
 
 #include "cli.h"
 #include "kmsclient.h"
-#include "kmsout.h"
 #include "kmstool.h"
 
 static const struct cli_tool tool = {
@@ -64,8 +63,11 @@ static void print_help(unsigned cmd)
 	printf("\nWithout credentials on the command line, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY\n"
 	       "and AWS_SESSION_TOKEN are used.  AWS_ENDPOINT_URL_KMS sends the requests over TCP\n"
 	       "instead of through the vsock-proxy.  NITROKIT_NSM selects the NSM.\n"
-	       "Exit codes, as AWS's tool: 0 ok, 1 usage, 255 any failure.\n"
-	       "See %s(1).\n", tool.name);
+	       "Exit codes, as AWS's tool: 0 ok, 1 usage, 255 any failure.\n");
+	if (!cmd)
+		printf("Without a command, options and --ciphertext decrypt as AWS's first version did:\n"
+		       "the bare base64 plaintext, no newline; exit 1 on any failure.\n");
+	printf("See %s(1).\n", tool.name);
 }
 
 static int run(struct kmstool_args *a, struct nk_err *err)
@@ -73,7 +75,6 @@ static int run(struct kmstool_args *a, struct nk_err *err)
 	struct kmsclient_opts o;
 	struct kms_req req;
 	struct kms_resp resp = { 0 };
-	struct kmsout_field f[2];
 	unsigned char *blob = NULL;
 	int rc;
 
@@ -83,7 +84,7 @@ static int run(struct kmstool_args *a, struct nk_err *err)
 	if ((rc = kmstool_prepare(a, &o, err)) || (rc = kmstool_request(a, &req, &blob, err)) ||
 	    (rc = kmsclient_call_once(&o, &req, &resp, err)))
 		goto out;
-	rc = kmsout_lines("-", f, kmstool_fields(a->cmd, &resp, f), 0600, err);
+	rc = kmstool_write(a, &resp, err);
 out:
 	kms_resp_free(&resp);
 	kmsclient_opts_free(&o);
@@ -95,7 +96,7 @@ int main(int argc, char **argv)
 {
 	struct kmstool_args a;
 	struct nk_err err = { 0 };
-	int rc;
+	int rc, legacy;
 
 	/* Unbuffered: the lines go from secure memory straight to the descriptor. */
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -115,6 +116,7 @@ int main(int argc, char **argv)
 	} else if (rc == NK_OK) {
 		rc = run(&a, &err);
 	}
+	legacy = a.legacy;
 	kmstool_args_free(&a);
-	return kmstool_exit_code(cli_finish(rc, &err));
+	return kmstool_exit_code(cli_finish(rc, &err), legacy);
 }

@@ -337,7 +337,9 @@ usage() {
 	usage "option '--ciphertext' needs a value" decrypt "${CREDS[@]}" --ciphertext
 	usage "unknown option '--plaintext' $h" decrypt "${CREDS[@]}" --plaintext AQID
 	usage "unknown option '-C' $h" decrypt "${CREDS[@]}" -C AQID
-	usage "unexpected operand 'AQID' $h" decrypt "${CREDS[@]}" AQID
+	usage "unexpected operand at position 8 $h" decrypt "${CREDS[@]}" AQID
+	usage "option '-c' takes its value as the next argument $h" decrypt "${CREDS[@]}" -cAQID
+	usage "option '--key-id' needs a value" genkey "${CREDS[@]}" --key-id --key-spec AES-256
 	usage "option '--length' does not apply to decrypt" decrypt "${CREDS[@]}" --ciphertext AQID --length 4
 	usage "option '--ciphertext' does not apply to genkey" genkey "${CREDS[@]}" --ciphertext AQID
 	usage "option '--key-id' does not apply to genrandom" genrandom "${CREDS[@]}" --key-id alias/test
@@ -370,6 +372,124 @@ usage() {
 	[ "$stderr" = "$TOOL: unknown option '--aws-secret-acess-key' (see '$TOOL --help')" ]
 }
 
+# leak_check MESSAGE ARGS...: as usage, and no credential, nor a piece of one,
+# on stdout or stderr.
+leak_check() {
+	usage "$@" || return 1
+	local s
+	for s in "$KMS_SK" "$KMS_TOK" "$KMS_AK" EXAMPLEKEY SessionToken; do
+		[[ $stderr != *"$s"* && $output != *"$s"* ]] || { echo "args: ${*:2}"; echo "shows $s: $stderr"; return 1; }
+	done
+}
+
+@test "usage: an option whose value went missing does not swallow the next option, and no credential is printed" {
+	# The security review's reproduction: $AK unset and unquoted, so the
+	# word is gone and --aws-secret-access-key stood where the id should be;
+	# the secret after it used to be an "unexpected operand", quoted in full.
+	export NITROKIT_NSM="unix:$T/no-nsm.sock" AWS_ENDPOINT_URL_KMS=http://127.0.0.1:9
+	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+	local h="(see '$TOOL --help')" AK='' REGION=''
+	# shellcheck disable=SC2086
+	leak_check "option '--aws-access-key-id' needs a value" decrypt --region us-east-1 --proxy-port 8000 \
+		--aws-access-key-id $AK --aws-secret-access-key "$KMS_SK" --aws-session-token "$KMS_TOK" --ciphertext AQID
+	# shellcheck disable=SC2086
+	leak_check "option '--region' needs a value" decrypt --region $REGION --aws-secret-access-key "$KMS_SK" \
+		--aws-access-key-id "$KMS_AK" --ciphertext AQID
+	leak_check "option '--aws-access-key-id' needs a value" decrypt -k -s "$KMS_SK" -c AQID
+	leak_check "option '--aws-session-token' needs a value" genrandom --aws-session-token \
+		--aws-secret-access-key="$KMS_SK" --length 4
+	leak_check "option '--length' needs a value" genrandom --length --aws-secret-access-key "$KMS_SK"
+	leak_check "option '--key-id' needs a value" genkey --key-id "-s$KMS_SK" --key-spec AES-256
+	# Attached values: AWS's parser has none; named without the value.
+	leak_check "option '-s' takes its value as the next argument $h" decrypt "-s$KMS_SK" -c AQID
+	leak_check "option '-t' takes its value as the next argument $h" decrypt -k "$KMS_AK" "-t$KMS_TOK"
+	leak_check "unknown option '--aws-secret-access-key...' $h" decrypt "--aws-secret-access-key$KMS_SK"
+	leak_check "unknown command '-s...': expected decrypt, genkey or genrandom $h" "-s$KMS_SK" decrypt
+	# Words that are not options are counted, not quoted.
+	leak_check "unexpected operand at position 2 $h" decrypt "$KMS_SK"
+	leak_check "unexpected operand at position 4 $h" genrandom --length 4 "$KMS_TOK"
+	leak_check "unknown command: expected decrypt, genkey or genrandom $h" "$KMS_SK" decrypt
+	leak_check "unknown option '--aws-secret-acess-key' $h" decrypt --aws-secret-acess-key "$KMS_SK"
+	leak_check "unknown option '--bogus' $h" decrypt --bogus -s "$KMS_SK" -t "$KMS_TOK" -k "$KMS_AK"
+}
+
+# --- the command-less form of AWS's first version ----------------------------
+#
+# aws-nitro-enclaves-sdk-c's first kmstool_enclave_cli (bin/kmstool-enclave-cli/
+# main.c at 8c333f4) had no commands: it parsed options from argv[1] with
+# "r:x:k:s:t:c:K:a:h", decrypted --ciphertext, printed the base64 plaintext
+# with fprintf(stdout, "%s", ...) -- no label, no newline -- and exited 1 on
+# any failure ("Could not decrypt").  Its README's caller takes
+# proc.communicate()[0].decode() as the plaintext.
+
+@test "command-less: AWS's first version's argv decrypts and prints the bare base64, no newline" {
+	up
+	head -c 200 /dev/urandom >pt
+	kms_seal pt blob
+	$TOOL --region us-east-1 --proxy-port 8000 "${CREDS[@]}" --ciphertext "$(base64 -w0 blob)" >out 2>err
+	printf '%s' "$(base64 -w0 pt)" | cmp - out
+	[ ! -s err ]
+	[ "$("$PYTHON" -c 'import sys; print(open(sys.argv[1]).read())' out)" = "$(base64 -w0 pt)" ]
+	[ "$(kms_log_field 1 op)" = Decrypt ]
+	[ "$(kms_log_field 1 sigv4)" = ok ]
+	[ "$(kms_log_field 1 attestation)" = ok ]
+	[ "$(kms_log_field 1 recipient)" = true ]
+	# Its short letters, and --key-id with --encryption-algorithm.
+	$TOOL -r us-east-1 -x 8000 -k "$KMS_AK" -s "$KMS_SK" -t "$KMS_TOK" -c "$(base64 -w0 blob)" \
+		-K alias/test -a SYMMETRIC_DEFAULT >out
+	printf '%s' "$(base64 -w0 pt)" | cmp - out
+	[ "$(kms_log_field 2 body KeyId)" = alias/test ]
+	[ "$(kms_log_field 2 body EncryptionAlgorithm)" = SYMMETRIC_DEFAULT ]
+	# An empty plaintext is no output at all.
+	: >pt0
+	kms_seal pt0 blob0
+	$TOOL "${CREDS[@]}" --ciphertext "$(base64 -w0 blob0)" >out
+	[ ! -s out ]
+}
+
+@test "command-less: every failure is exit 1, as that version's, with nothing on stdout" {
+	up
+	run -1 --separate-stderr $TOOL "${CREDS[@]}" --ciphertext "$(head -c 96 /dev/zero | base64 -w0)"
+	[ "$output" = "" ]
+	[ "$stderr" = "$TOOL: InvalidCiphertextException" ]
+	run -1 --separate-stderr $TOOL "${CREDS[@]}" --ciphertext 'AQ*D'
+	[ "$output" = "" ]
+	[ "$stderr" = "$TOOL: --ciphertext is not base64: invalid base64 character at offset 2" ]
+	run -1 --separate-stderr $TOOL --region us-east-1 "${CREDS[@]}" --ciphertext AQID --length 4
+	[ "$stderr" = "$TOOL: option '--length' does not apply to decrypt" ]
+	run -1 --separate-stderr $TOOL --ciphertext AQID "${CREDS[@]}" decrypt
+	[ "$stderr" = "$TOOL: unexpected operand at position 9 (see '$TOOL --help')" ]
+	# Only these went to KMS.
+	[ "$(wc -l <"$T/kms.log")" -eq 1 ]
+	# Without --ciphertext it is no command at all.
+	run -1 --separate-stderr $TOOL --region us-east-1 "${CREDS[@]}"
+	[ "$stderr" = "$TOOL: unknown command '--region': expected decrypt, genkey or genrandom (see '$TOOL --help')" ]
+}
+
+@test "command-less: the credentials are gone from /proc/PID/cmdline while the call runs" {
+	up --delay 1
+	printf 'cmdline check' >pt
+	kms_seal pt blob
+	local b64 pid i rc=0
+	b64=$(base64 -w0 blob)
+	$TOOL -k "$KMS_AK" --aws-secret-access-key="$KMS_SK" -t "$KMS_TOK" --ciphertext "$b64" >out 2>err 3>&- &
+	pid=$!
+	for ((i = 0; i < 400; i++)); do
+		[ -s "$T/kms.log" ] && break
+		sleep 0.025
+	done
+	[ -s "$T/kms.log" ]
+	tr '\0' '\n' <"/proc/$pid/cmdline" >cmdline
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 0 ]
+	[ "$(cat out)" = "$(base64 -w0 pt)" ]
+	! grep -qF -- "$KMS_SK" cmdline
+	! grep -qF -- "$KMS_TOK" cmdline
+	! grep -qF -- "$KMS_AK" cmdline
+	printf '%s\n' "$TOOL" -k "${KMS_AK//?/x}" "--aws-secret-access-key=${KMS_SK//?/x}" -t "${KMS_TOK//?/x}" \
+		--ciphertext "$b64" | cmp - cmdline
+}
+
 # --- help, version, verbose ----------------------------------------------------------
 
 @test "--help: usage of every command on stdout, exit 0; after a command, that command's" {
@@ -382,6 +502,7 @@ usage() {
 		[[ $output == *"--$o"* ]] || { echo "no --$o"; return 1; }
 	done
 	[[ $output == *"Exit codes, as AWS's tool: 0 ok, 1 usage, 255 any failure."* ]]
+	[[ $output == *"Without a command"*"--ciphertext"*"bare base64"* ]]
 	run -0 $TOOL genkey --help
 	[[ ${lines[0]} == "Usage: $TOOL genkey --key-id KEY --key-spec AES-256|AES-128 [OPTIONS]" ]]
 	[[ $output == *"--key-spec"* && $output != *"--ciphertext"* && $output != *"--length"* ]]

@@ -202,9 +202,24 @@ static void test_parse_errors(void **state)
 		{ { "--help", "--region", "x" }, "missing command: decrypt, genkey or genrandom (see 'kmstool_enclave_cli --help')" },
 		{ { "decrypt", "--bogus" }, "unknown option '--bogus' (see 'kmstool_enclave_cli --help')" },
 		{ { "decrypt", "-z", "1" }, "unknown option '-z' (see 'kmstool_enclave_cli --help')" },
-		{ { "decrypt", "-cAQID" }, "unknown option '-cAQID' (see 'kmstool_enclave_cli --help')" },
+		/* AWS's parser takes no attached short values either. */
+		{ { "decrypt", "-cAQID" }, "option '-c' takes its value as the next argument (see 'kmstool_enclave_cli --help')" },
+		{ { "decrypt", "-vq" }, "unknown option '-v...' (see 'kmstool_enclave_cli --help')" },
+		{ { "decrypt", "-zfoo" }, "unknown option '-z...' (see 'kmstool_enclave_cli --help')" },
+		{ { "decrypt", "--ciphertext", "--key-id", "k" }, "option '--ciphertext' needs a value" },
+		{ { "genkey", "--key-id", "-p", "AES-256" }, "option '--key-id' needs a value" },
+		{ { "genkey", "--key-id", "--help" }, "option '--key-id' needs a value" },
+		{ { "genkey", "--key-id", "--key-spec=AES-256" }, "option '--key-id' needs a value" },
+		{ { "decrypt", "--ciphertext", "AQID", "decrypt" },
+		  "unexpected operand at position 4 (see 'kmstool_enclave_cli --help')" },
+		{ { "decrypt", "-" }, "unexpected operand at position 2 (see 'kmstool_enclave_cli --help')" },
+		{ { "decrypt", "--key-idx", "k" }, "unknown option '--key-id...' (see 'kmstool_enclave_cli --help')" },
+		{ { "--ciphertext", "AQID", "decrypt" }, "unexpected operand at position 3 (see 'kmstool_enclave_cli --help')" },
+		{ { "--region", "x", "--length", "4", "--ciphertext", "AQID" },
+		  "option '--length' does not apply to decrypt" },
+		{ { "-c" }, "option '--ciphertext' needs a value" },
 		{ { "decrypt", "--ciphertext" }, "option '--ciphertext' needs a value" },
-		{ { "decrypt", "AQID" }, "unexpected operand 'AQID' (see 'kmstool_enclave_cli --help')" },
+		{ { "decrypt", "AQID" }, "unexpected operand at position 2 (see 'kmstool_enclave_cli --help')" },
 		{ { "decrypt", "--help=yes" }, "unknown option '--help' (see 'kmstool_enclave_cli --help')" },
 		{ { "decrypt", "--aws-secret-acess-key=" SK },
 		  "unknown option '--aws-secret-acess-key' (see 'kmstool_enclave_cli --help')" },
@@ -235,10 +250,186 @@ static void test_parse_errors(void **state)
 		av_make(&v, t[i].w);
 		assert_int_equal(kmstool_parse(v.argc, v.argv, &a, &err), NK_USAGE);
 		assert_string_equal(err.msg, t[i].msg);
-		assert_int_equal(kmstool_exit_code(err.code), 1);
+		assert_int_equal(kmstool_exit_code(err.code, a.legacy), 1);
 		kmstool_args_free(&a);
 		av_free(&v);
 	}
+}
+
+static int argv_has(const struct av *v, const char *s)
+{
+	for (int i = 0; i < v->argc; i++)
+		if (strstr(v->argv[i], s))
+			return 1;
+	return 0;
+}
+
+static void test_secret_never_shown(void **state)
+{
+	/* The security review's cases: an option whose value went missing (an
+	 * unset variable, unquoted) must not swallow the next option and turn
+	 * the secret after it into an operand that the message quotes and argv
+	 * keeps.  Whatever the error, no message shows a credential, and every
+	 * value written after a credential option's name is wiped.  gone: which
+	 * of AK (1), SK (2), TOK (4) must be wiped; an operand or the value of a
+	 * misspelled option cannot be known for one, only kept out of the
+	 * message. */
+	const struct {
+		const char *w[10];
+		const char *msg;
+		unsigned gone;
+	} t[] = {
+		{ { "decrypt", "--aws-access-key-id", "--aws-secret-access-key", SK, "--aws-session-token", TOK,
+		    "--ciphertext", "AQID" }, "option '--aws-access-key-id' needs a value", 6 },
+		{ { "decrypt", "--region", "--aws-secret-access-key", SK }, "option '--region' needs a value", 2 },
+		{ { "decrypt", "--region", "-s", SK, "-k", AK }, "option '--region' needs a value", 3 },
+		{ { "decrypt", "-s" SK, "-k", AK },
+		  "option '-s' takes its value as the next argument (see 'kmstool_enclave_cli --help')", 3 },
+		{ { "decrypt", "-k", AK, "-t" TOK, "-s", SK },
+		  "option '-t' takes its value as the next argument (see 'kmstool_enclave_cli --help')", 7 },
+		{ { "decrypt", "-k", "-s", SK }, "option '--aws-access-key-id' needs a value", 2 },
+		{ { "decrypt", "-k", "-s", "-t", TOK }, "option '--aws-access-key-id' needs a value", 4 },
+		{ { "decrypt", "--aws-session-token", "--aws-secret-access-key=" SK },
+		  "option '--aws-session-token' needs a value", 2 },
+		{ { "decrypt", "--key-id", "-s", SK }, "option '--key-id' needs a value", 2 },
+		{ { "decrypt", "--key-id", "-s" SK }, "option '--key-id' needs a value", 2 },
+		{ { "genrandom", "--length", "--aws-secret-access-key", SK }, "option '--length' needs a value", 2 },
+		{ { "decrypt", "--aws-secret-access-key" SK },
+		  "unknown option '--aws-secret-access-key...' (see 'kmstool_enclave_cli --help')", 2 },
+		{ { "decrypt", "--aws-session-token" TOK, "--aws-access-key-id=" AK },
+		  "unknown option '--aws-session-token...' (see 'kmstool_enclave_cli --help')", 5 },
+		{ { "-s" SK, "decrypt" }, "unknown command '-s...': expected decrypt, genkey or genrandom "
+					  "(see 'kmstool_enclave_cli --help')", 2 },
+		{ { "--aws-secret-access-key", SK, "-t", TOK, "decrypt" }, "unknown command "
+		  "'--aws-secret-access-key': expected decrypt, genkey or genrandom (see 'kmstool_enclave_cli --help')", 6 },
+		{ { SK, "decrypt" }, "unknown command: expected decrypt, genkey or genrandom "
+				     "(see 'kmstool_enclave_cli --help')", 0 },
+		{ { "decrypt", SK }, "unexpected operand at position 2 (see 'kmstool_enclave_cli --help')", 0 },
+		{ { "decrypt", "--aws-secret-acess-key", SK, "-t", TOK },
+		  "unknown option '--aws-secret-acess-key' (see 'kmstool_enclave_cli --help')", 4 },
+		{ { "decrypt", "--aws-secret-acess-key=" SK },
+		  "unknown option '--aws-secret-acess-key' (see 'kmstool_enclave_cli --help')", 0 },
+		{ { "decrypt", "--bogus", "-s", SK, "-t", TOK, "-k", AK }, "unknown option '--bogus' (see "
+		  "'kmstool_enclave_cli --help')", 7 },
+		{ { "-k", AK, "-s", SK, "--ciphertext", "AQID", TOK },
+		  "unexpected operand at position 7 (see 'kmstool_enclave_cli --help')", 3 },
+		{ { "decrypt", "-s", SK, "--ciphertext" }, "option '--ciphertext' needs a value", 2 },
+		{ { "decrypt", "-s", SK, "--length", "3" }, "option '--length' does not apply to decrypt", 2 },
+		{ { "decrypt", "-s" }, "option '--aws-secret-access-key' needs a value", 0 },
+	};
+	const char *secrets[] = { AK, SK, TOK, "EXAMPLEKEY", "SessionToken" };
+	struct kmstool_args a;
+	struct nk_err err;
+	struct av v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		av_make(&v, t[i].w);
+		assert_int_equal(kmstool_parse(v.argc, v.argv, &a, &err), NK_USAGE);
+		assert_string_equal(err.msg, t[i].msg);
+		for (size_t k = 0; k < sizeof secrets / sizeof secrets[0]; k++)
+			assert_null(strstr(err.msg, secrets[k]));
+		if (t[i].gone & 1)
+			assert_false(argv_has(&v, AK));
+		if (t[i].gone & 2)
+			assert_false(argv_has(&v, SK));
+		if (t[i].gone & 4)
+			assert_false(argv_has(&v, TOK));
+		/* Nothing kept from a bad command line. */
+		assert_null(a.creds.access_key_id);
+		assert_null(a.creds.secret);
+		assert_null(a.creds.token);
+		kmstool_args_free(&a);
+		av_free(&v);
+	}
+}
+
+static void test_scrub_keeps_names(void **state)
+{
+	/* The wipe keeps each word's length and the option names before '=' or
+	 * the short letter, so /proc/PID/cmdline still reads as a command line. */
+	const char *w[] = { "decrypt", "--region", "-s", SK, "-t" TOK, "--aws-access-key-id=" AK,
+			    "--aws-session-token" TOK, NULL };
+	struct kmstool_args a;
+	struct nk_err err;
+	struct av v;
+
+	(void)state;
+	av_make(&v, w);
+	assert_int_equal(kmstool_parse(v.argc, v.argv, &a, &err), NK_USAGE);
+	assert_string_equal(v.argv[2], "--region");
+	assert_string_equal(v.argv[3], "-s");
+	assert_true(all_x(v.argv[4], strlen(SK)));
+	assert_memory_equal(v.argv[5], "-t", 2);
+	assert_true(all_x(v.argv[5] + 2, strlen(TOK)));
+	assert_memory_equal(v.argv[6], "--aws-access-key-id=", 20);
+	assert_true(all_x(v.argv[6] + 20, strlen(AK)));
+	assert_memory_equal(v.argv[7], "--aws-session-token", 19);
+	assert_true(all_x(v.argv[7] + 19, strlen(TOK)));
+	kmstool_args_free(&a);
+	av_free(&v);
+}
+
+static void test_parse_legacy(void **state)
+{
+	/* aws-nitro-enclaves-sdk-c's first kmstool_enclave_cli (8c333f4) had no
+	 * command: its README's Python example passes these words. */
+	const char *readme[] = { "--region", "us-east-1", "--proxy-port", "8000", "--aws-access-key-id", AK,
+				 "--aws-secret-access-key", SK, "--aws-session-token", TOK, "--ciphertext", "AQID",
+				 NULL };
+	const char *shorts[] = { "-c", "AQID", "-k", AK, "-s", SK, "-K", "alias/test", "-a", "SYMMETRIC_DEFAULT",
+				 NULL };
+	const char *inline_ct[] = { "--ciphertext=AQID", NULL };
+	const char *modern[] = { "decrypt", "--ciphertext", "AQID", NULL };
+	struct kmstool_args a;
+	struct nk_err err;
+	struct av v;
+
+	(void)state;
+	av_make(&v, readme);
+	assert_int_equal(kmstool_parse(v.argc, v.argv, &a, &err), NK_OK);
+	assert_int_equal(a.cmd, KMSTOOL_DECRYPT);
+	assert_int_equal(a.legacy, 1);
+	assert_string_equal(a.region, "us-east-1");
+	assert_int_equal(a.proxy_port, 8000);
+	assert_string_equal(a.ciphertext, "AQID");
+	assert_string_equal((char *)a.creds.secret->p, SK);
+	assert_true(all_x(v.argv[6], strlen(AK)));
+	assert_true(all_x(v.argv[8], strlen(SK)));
+	assert_true(all_x(v.argv[10], strlen(TOK)));
+	assert_string_equal(v.argv[1], "--region");
+	kmstool_args_free(&a);
+	av_free(&v);
+
+	av_make(&v, shorts);
+	assert_int_equal(kmstool_parse(v.argc, v.argv, &a, &err), NK_OK);
+	assert_int_equal(a.legacy, 1);
+	assert_string_equal(a.key_id, "alias/test");
+	assert_string_equal(a.encryption_algorithm, "SYMMETRIC_DEFAULT");
+	assert_true(all_x(v.argv[6], strlen(SK)));
+	kmstool_args_free(&a);
+	av_free(&v);
+
+	av_make(&v, inline_ct);
+	assert_int_equal(kmstool_parse(v.argc, v.argv, &a, &err), NK_OK);
+	assert_int_equal(a.legacy, 1);
+	assert_string_equal(a.ciphertext, "AQID");
+	kmstool_args_free(&a);
+	av_free(&v);
+
+	av_make(&v, modern);
+	assert_int_equal(kmstool_parse(v.argc, v.argv, &a, &err), NK_OK);
+	assert_int_equal(a.legacy, 0);
+	kmstool_args_free(&a);
+	av_free(&v);
+
+	/* That version exited 1 on every failure, the command forms 255. */
+	assert_int_equal(kmstool_exit_code(NK_OK, 1), 0);
+	assert_int_equal(kmstool_exit_code(CLI_EXIT, 1), 0);
+	assert_int_equal(kmstool_exit_code(NK_USAGE, 1), 1);
+	assert_int_equal(kmstool_exit_code(NK_DATA, 1), 1);
+	assert_int_equal(kmstool_exit_code(NK_REMOTE, 1), 1);
+	assert_int_equal(kmstool_exit_code(NK_TRANSPORT, 1), 1);
 }
 
 static void test_scrub_on_error(void **state)
@@ -510,7 +701,7 @@ static void test_request_bad_ciphertext(void **state)
 	assert_int_equal(kmstool_request(&a, &req, &blob, &err), NK_DATA);
 	assert_string_equal(err.msg, "--ciphertext is not base64: invalid base64 character at offset 2");
 	assert_null(blob);
-	assert_int_equal(kmstool_exit_code(err.code), 255);
+	assert_int_equal(kmstool_exit_code(err.code, 0), 255);
 	done(&a, &o);
 	assert_int_equal(prepare(pad, &a, &o, &err), NK_OK);
 	assert_int_equal(kmstool_request(&a, &req, &blob, &err), NK_DATA);
@@ -567,18 +758,151 @@ static void test_fields(void **state)
 	secmem_free(pt);
 }
 
+/* Standard output, caught while fn runs. */
+static int saved_stdout = -1;
+static char capture_path[] = "/tmp/test_kmstool.out.XXXXXX";
+
+static void capture_start(void)
+{
+	int fd;
+
+	strcpy(capture_path, "/tmp/test_kmstool.out.XXXXXX");
+	fd = mkstemp(capture_path);
+	assert_true(fd >= 0);
+	fflush(stdout);
+	saved_stdout = dup(1);
+	assert_true(saved_stdout >= 0);
+	assert_int_equal(dup2(fd, 1), 1);
+	close(fd);
+}
+
+static char *capture_end(void)
+{
+	static char buf[512];
+	FILE *fp;
+	size_t got;
+
+	fflush(stdout);
+	assert_int_equal(dup2(saved_stdout, 1), 1);
+	close(saved_stdout);
+	fp = fopen(capture_path, "rb");
+	assert_non_null(fp);
+	got = fread(buf, 1, sizeof buf - 1, fp);
+	buf[got] = 0;
+	fclose(fp);
+	unlink(capture_path);
+	return buf;
+}
+
+static struct secbuf *bytes(int c, size_t n)
+{
+	struct secbuf *b = secmem_new(n + 1);
+
+	assert_non_null(b);
+	memset(b->p, c, n);
+	b->len = n;
+	return b;
+}
+
+/* kmstool_write for a response; returns its code, *out what it printed. */
+static int write_resp(unsigned cmd, int legacy, const char *key_spec, unsigned long length,
+		      const struct kms_resp *r, char **out, struct nk_err *err)
+{
+	struct kmstool_args a;
+	int rc;
+
+	memset(&a, 0, sizeof a);
+	a.cmd = cmd;
+	a.legacy = legacy;
+	a.key_spec = key_spec;
+	a.length = length;
+	capture_start();
+	rc = kmstool_write(&a, r, err);
+	*out = capture_end();
+	return rc;
+}
+
+static void test_write_checks_lengths(void **state)
+{
+	/* As kms-genkey and kms-random: an answer of another size than asked
+	 * for is a failure (255), and nothing is printed. */
+	unsigned char blob[] = "blob";
+	struct kms_resp r = { 0 };
+	struct nk_err err;
+	char *out;
+
+	(void)state;
+	r.plaintext = bytes('a', 16);
+	assert_int_equal(write_resp(KMSTOOL_GENRANDOM, 0, NULL, 3, &r, &out, &err), NK_DATA);
+	assert_string_equal(err.msg, "KMS sent 16 random bytes, 3 were asked for");
+	assert_int_equal(kmstool_exit_code(err.code, 0), 255);
+	assert_string_equal(out, "");
+	assert_int_equal(write_resp(KMSTOOL_GENRANDOM, 0, NULL, 16, &r, &out, &err), NK_OK);
+	assert_string_equal(out, "PLAINTEXT: YWFhYWFhYWFhYWFhYWFhYQ==\n");
+
+	/* GenerateDataKey: AES_256 is 32 bytes, AES_128 16; the blob is needed. */
+	r.ciphertext_blob = blob;
+	r.ciphertext_blob_len = 4;
+	assert_int_equal(write_resp(KMSTOOL_GENKEY, 0, "AES_256", 0, &r, &out, &err), NK_DATA);
+	assert_string_equal(err.msg, "KMS sent a data key of 16 bytes, 32 were asked for");
+	assert_int_equal(kmstool_exit_code(err.code, 0), 255);
+	assert_string_equal(out, "");
+	assert_int_equal(write_resp(KMSTOOL_GENKEY, 0, "AES_128", 0, &r, &out, &err), NK_OK);
+	assert_string_equal(out, "CIPHERTEXT: YmxvYg==\nPLAINTEXT: YWFhYWFhYWFhYWFhYWFhYQ==\n");
+	secmem_free(r.plaintext);
+	r.plaintext = bytes('b', 32);
+	assert_int_equal(write_resp(KMSTOOL_GENKEY, 0, "AES_128", 0, &r, &out, &err), NK_DATA);
+	assert_string_equal(err.msg, "KMS sent a data key of 32 bytes, 16 were asked for");
+	assert_string_equal(out, "");
+	assert_int_equal(write_resp(KMSTOOL_GENKEY, 0, "AES_256", 0, &r, &out, &err), NK_OK);
+	assert_string_equal(out, "CIPHERTEXT: YmxvYg==\nPLAINTEXT: YmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmI=\n");
+	r.ciphertext_blob = NULL;
+	r.ciphertext_blob_len = 0;
+	assert_int_equal(write_resp(KMSTOOL_GENKEY, 0, "AES_256", 0, &r, &out, &err), NK_DATA);
+	assert_string_equal(err.msg, "KMS sent no CiphertextBlob");
+	assert_string_equal(out, "");
+	secmem_free(r.plaintext);
+	r.plaintext = NULL;
+	assert_int_equal(write_resp(KMSTOOL_GENRANDOM, 0, NULL, 3, &r, &out, &err), NK_DATA);
+	assert_string_equal(out, "");
+}
+
+static void test_write_decrypt(void **state)
+{
+	struct kms_resp r = { 0 };
+	struct nk_err err;
+	char *out;
+
+	(void)state;
+	r.plaintext = secmem_new(8);
+	memcpy(r.plaintext->p, "foobar", 6);
+	r.plaintext->len = 6;
+	assert_int_equal(write_resp(KMSTOOL_DECRYPT, 0, NULL, 0, &r, &out, &err), NK_OK);
+	assert_string_equal(out, "PLAINTEXT: Zm9vYmFy\n");
+	/* The command-less form printed the base64 alone, with no newline:
+	 * fprintf(stdout, "%s", b64) in 8c333f4's main(). */
+	assert_int_equal(write_resp(KMSTOOL_DECRYPT, 1, NULL, 0, &r, &out, &err), NK_OK);
+	assert_string_equal(out, "Zm9vYmFy");
+	r.plaintext->len = 0;
+	assert_int_equal(write_resp(KMSTOOL_DECRYPT, 1, NULL, 0, &r, &out, &err), NK_OK);
+	assert_string_equal(out, "");
+	assert_int_equal(write_resp(KMSTOOL_DECRYPT, 0, NULL, 0, &r, &out, &err), NK_OK);
+	assert_string_equal(out, "PLAINTEXT: \n");
+	secmem_free(r.plaintext);
+}
+
 static void test_exit_codes(void **state)
 {
 	(void)state;
 	/* AWS's main returns AWS_OP_ERR (-1) from main on failures: status 255. */
-	assert_int_equal(kmstool_exit_code(NK_OK), 0);
-	assert_int_equal(kmstool_exit_code(CLI_EXIT), 0);
-	assert_int_equal(kmstool_exit_code(NK_USAGE), 1);
-	assert_int_equal(kmstool_exit_code(NK_NEGATIVE), 255);
-	assert_int_equal(kmstool_exit_code(NK_DATA), 255);
-	assert_int_equal(kmstool_exit_code(NK_IO), 255);
-	assert_int_equal(kmstool_exit_code(NK_REMOTE), 255);
-	assert_int_equal(kmstool_exit_code(NK_TRANSPORT), 255);
+	assert_int_equal(kmstool_exit_code(NK_OK, 0), 0);
+	assert_int_equal(kmstool_exit_code(CLI_EXIT, 0), 0);
+	assert_int_equal(kmstool_exit_code(NK_USAGE, 0), 1);
+	assert_int_equal(kmstool_exit_code(NK_NEGATIVE, 0), 255);
+	assert_int_equal(kmstool_exit_code(NK_DATA, 0), 255);
+	assert_int_equal(kmstool_exit_code(NK_IO, 0), 255);
+	assert_int_equal(kmstool_exit_code(NK_REMOTE, 0), 255);
+	assert_int_equal(kmstool_exit_code(NK_TRANSPORT, 0), 255);
 	assert_string_equal(kmstool_cmd_name(KMSTOOL_GENRANDOM), "genrandom");
 	assert_null(kmstool_cmd_name(0));
 }
@@ -607,12 +931,17 @@ int main(void)
 		cmocka_unit_test(test_parse_help_version),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_scrub_on_error),
+		cmocka_unit_test(test_secret_never_shown),
+		cmocka_unit_test(test_scrub_keeps_names),
+		cmocka_unit_test(test_parse_legacy),
 		cmocka_unit_test(test_prepare_checks),
 		cmocka_unit_test(test_prepare_credentials),
 		cmocka_unit_test(test_prepare_target),
 		cmocka_unit_test(test_request),
 		cmocka_unit_test(test_request_bad_ciphertext),
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_write_checks_lengths),
+		cmocka_unit_test(test_write_decrypt),
 		cmocka_unit_test(test_exit_codes),
 		cmocka_unit_test(test_table),
 	};
