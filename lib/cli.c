@@ -1,5 +1,6 @@
 #include "cli.h"
 #include "secmem.h"
+#include "io.h"
 
 #include "jsonx.h"
 
@@ -54,6 +55,7 @@ void cli_process_init(const char *name)
 	err_progname = name;
 	keep_std_fds();
 	signal(SIGPIPE, SIG_IGN);
+	io_cleanup_install();
 	umask(077);
 	/* Secrets pass through our memory: no core files, and no ptrace by peers. */
 	setrlimit(RLIMIT_CORE, &no_core);

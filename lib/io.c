@@ -1,8 +1,13 @@
 #include "io.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,63 +182,305 @@ int io_read_secret(const char *path, size_t max, struct secbuf **out, struct nk_
 	return NK_OK;
 }
 
-int io_atomic_open(struct io_atomic *a, const char *path, mode_t mode, struct nk_err *err)
+/* --- cleanup registry ------------------------------------------------------ */
+
+#define CLEANUP_SLOTS 16
+enum { SLOT_FREE, SLOT_BUSY, SLOT_SET };
+
+/* Read by a signal handler: a slot is SET only once its path is complete. */
+static struct {
+	atomic_int state;
+	int dir;
+	pid_t pid;
+	char path[PATH_MAX];
+} cleanup[CLEANUP_SLOTS];
+
+int io_cleanup_add(const char *path)
+{
+	size_t n = strlen(path);
+	struct stat st;
+
+	if (n >= PATH_MAX)
+		return -1;
+	for (size_t i = 0; i < CLEANUP_SLOTS; i++) {
+		int expect = SLOT_FREE;
+
+		if (!atomic_compare_exchange_strong(&cleanup[i].state, &expect, SLOT_BUSY))
+			continue;
+		memcpy(cleanup[i].path, path, n + 1);
+		cleanup[i].dir = lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+		cleanup[i].pid = getpid();
+		atomic_store(&cleanup[i].state, SLOT_SET);
+		return 0;
+	}
+	return -1;
+}
+
+void io_cleanup_remove(const char *path)
+{
+	pid_t self = getpid();
+
+	for (size_t i = 0; i < CLEANUP_SLOTS; i++) {
+		if (atomic_load(&cleanup[i].state) == SLOT_SET && cleanup[i].pid == self &&
+		    strcmp(cleanup[i].path, path) == 0) {
+			atomic_store(&cleanup[i].state, SLOT_FREE);
+			return;
+		}
+	}
+}
+
+/* Async-signal-safe: getdents64 and unlinkat, no opendir (it allocates). */
+static void empty_dir(const char *path)
+{
+	_Alignas(struct dirent64) char buf[2048];
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	while ((n = getdents64(fd, buf, sizeof buf)) > 0) {
+		for (ssize_t off = 0; off < n;) {
+			struct dirent64 *e = (struct dirent64 *)(buf + off);
+
+			if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+				unlinkat(fd, e->d_name, 0);
+			off += e->d_reclen;
+		}
+	}
+	close(fd);
+}
+
+static void on_signal(int sig)
+{
+	pid_t self = getpid();
+
+	/* Files first: a registered directory may hold some of them. */
+	for (int dirs = 0; dirs < 2; dirs++) {
+		for (size_t i = 0; i < CLEANUP_SLOTS; i++) {
+			if (atomic_load(&cleanup[i].state) != SLOT_SET || cleanup[i].pid != self ||
+			    cleanup[i].dir != dirs)
+				continue;
+			if (dirs) {
+				empty_dir(cleanup[i].path);
+				rmdir(cleanup[i].path);
+			} else {
+				unlink(cleanup[i].path);
+			}
+		}
+	}
+	/* SA_RESETHAND restored the default action: the signal, blocked while we
+	 * run, ends the process as soon as we return, with the status a parent
+	 * expects. */
+	raise(sig);
+}
+
+static const int cleanup_signals[] = { SIGINT, SIGTERM, SIGHUP };
+
+void io_cleanup_install(void)
+{
+	struct sigaction sa, old;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof cleanup_signals / sizeof *cleanup_signals; i++)
+		sigaddset(&sa.sa_mask, cleanup_signals[i]);
+	for (size_t i = 0; i < sizeof cleanup_signals / sizeof *cleanup_signals; i++) {
+		if (sigaction(cleanup_signals[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(cleanup_signals[i], &sa, NULL);
+	}
+}
+
+/* Between creating a named temporary and registering it, a signal would
+ * leave the file behind. */
+static void hold_signals(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof cleanup_signals / sizeof *cleanup_signals; i++)
+		sigaddset(&set, cleanup_signals[i]);
+	pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
+static void release_signals(const sigset_t *old)
+{
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+/* --- atomic writes ---------------------------------------------------------- */
+
+int io_writes_through(const char *path)
 {
 	struct stat st;
-	char *dup = NULL, *dir;
-	const char *base;
+
+	return is_stdio(path) || (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode));
+}
+
+/* path's directory, and "<dir>/.<base>.XXXXXX" for a temporary next to it. */
+static int temp_names(const char *path, char **dir, char **tmpl)
+{
+	char *dup = strdup(path);
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	size_t n;
+
+	*dir = *tmpl = NULL;
+	if (!dup)
+		return -1;
+	*dir = strdup(dirname(dup));
+	free(dup);
+	if (!*dir)
+		return -1;
+	n = strlen(*dir) + strlen(base) + 16;
+	if (!(*tmpl = malloc(n))) {
+		free(*dir);
+		*dir = NULL;
+		return -1;
+	}
+	snprintf(*tmpl, n, "%s/.%s.XXXXXX", *dir, base);
+	return 0;
+}
+
+/* The common start: a->path set; directories refused now rather than at
+ * the rename, after the work. */
+static int atomic_start(struct io_atomic *a, const char *path, struct nk_err *err)
+{
+	struct stat st;
 
 	memset(a, 0, sizeof *a);
 	a->fd = -1;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		return err_set(err, NK_IO, "cannot write '%s':", path);
+	}
+	if (!(a->path = strdup(path)))
+		return err_set(err, NK_IO, "out of memory");
+	return NK_OK;
+}
+
+static void atomic_free(struct io_atomic *a)
+{
+	free(a->tmp);
+	free(a->path);
+	a->tmp = a->path = NULL;
+	a->unnamed = 0;
+}
+
+/* An O_TMPFILE in dir, when the filesystem and /proc allow it (commit links
+ * it in through /proc/self/fd: AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH). */
+static int open_unnamed(struct io_atomic *a, const char *dir, mode_t mode)
+{
+#ifdef O_TMPFILE
+	char proc[32];
+
+	a->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
+	if (a->fd < 0)
+		return -1;
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", a->fd);
+	if (access(proc, F_OK) == 0) {
+		a->unnamed = 1;
+		return 0;
+	}
+	close(a->fd);
+	a->fd = -1;
+#else
+	(void)a, (void)dir, (void)mode;
+#endif
+	return -1;
+}
+
+static int open_named(struct io_atomic *a, char *tmpl, struct nk_err *err)
+{
+	sigset_t old;
+
+	hold_signals(&old);
+	a->fd = mkostemp(tmpl, O_CLOEXEC);
+	if (a->fd >= 0) {
+		a->tmp = tmpl;
+		io_cleanup_add(tmpl);
+	}
+	release_signals(&old);
+	if (a->fd < 0) {
+		err_set(err, NK_IO, "cannot create '%s':", a->path);
+		free(tmpl);
+		return NK_IO;
+	}
+	return NK_OK;
+}
+
+int io_atomic_open(struct io_atomic *a, const char *path, mode_t mode, struct nk_err *err)
+{
+	char *dir, *tmpl;
+	int rc;
+
 	if (is_stdio(path)) {
+		memset(a, 0, sizeof *a);
 		a->fd = 1;
 		return NK_OK;
 	}
+	if ((rc = atomic_start(a, path, err)))
+		return rc;
 	/* A FIFO, /dev/stdout or a device is written through: renaming a file
 	 * over it would replace it instead of feeding it. */
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-		a->fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (a->fd < 0)
-			return err_set(err, NK_IO, "cannot open '%s':", path);
-		if (!(a->path = strdup(path))) {
-			close(a->fd);
-			a->fd = -1;
-			return err_set(err, NK_IO, "out of memory");
+	if (io_writes_through(path)) {
+		if ((a->fd = open(path, O_WRONLY | O_CLOEXEC)) < 0) {
+			err_set(err, NK_IO, "cannot open '%s':", path);
+			atomic_free(a);
+			return NK_IO;
 		}
 		return NK_OK;
 	}
-	dup = strdup(path);
-	a->path = strdup(path);
-	if (!dup || !a->path)
-		goto oom;
-	dir = dirname(dup);
-	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	n = strlen(dir) + strlen(base) + 16;
-	a->tmp = malloc(n);
-	if (!a->tmp)
-		goto oom;
-	snprintf(a->tmp, n, "%s/.%s.XXXXXX", dir, base);
-	free(dup);
-	a->fd = mkostemp(a->tmp, O_CLOEXEC);
-	if (a->fd < 0) {
-		err_set(err, NK_IO, "cannot create '%s':", path);
-		free(a->tmp);
-		free(a->path);
-		a->tmp = a->path = NULL;
-		return NK_IO;
+	if (temp_names(path, &dir, &tmpl) < 0) {
+		atomic_free(a);
+		return err_set(err, NK_IO, "out of memory");
 	}
+	if (open_unnamed(a, dir, mode) == 0)
+		free(tmpl);
+	else if ((rc = open_named(a, tmpl, err)))
+		atomic_free(a);
+	free(dir);
+	if (rc)
+		return rc;
 	if (fchmod(a->fd, mode) < 0) {
 		err_set(err, NK_IO, "cannot set the mode of '%s':", path);
 		io_atomic_abort(a);
 		return NK_IO;
 	}
 	return NK_OK;
-oom:
-	free(dup);
-	free(a->path);
-	a->path = NULL;
-	return err_set(err, NK_IO, "out of memory");
+}
+
+int io_atomic_stage(struct io_atomic *a, const char *path, mode_t mode, struct nk_err *err)
+{
+	char *dir, *tmpl;
+	int rc;
+
+	if (io_writes_through(path)) {
+		memset(a, 0, sizeof *a);
+		a->fd = -1;
+		errno = EINVAL;
+		return err_set(err, NK_IO, "cannot stage '%s':", path);
+	}
+	if ((rc = atomic_start(a, path, err)))
+		return rc;
+	if (temp_names(path, &dir, &tmpl) < 0) {
+		atomic_free(a);
+		return err_set(err, NK_IO, "out of memory");
+	}
+	free(dir);
+	if ((rc = open_named(a, tmpl, err))) {
+		atomic_free(a);
+		return rc;
+	}
+	if (fchmod(a->fd, mode) < 0) {
+		err_set(err, NK_IO, "cannot set the mode of '%s':", path);
+		io_atomic_abort(a);
+		return NK_IO;
+	}
+	close(a->fd);
+	a->fd = -1;
+	return NK_OK;
 }
 
 int io_atomic_write(struct io_atomic *a, const void *data, size_t len, struct nk_err *err)
@@ -248,33 +495,90 @@ int io_atomic_write(struct io_atomic *a, const void *data, size_t len, struct nk
 	return NK_OK;
 }
 
+static void fill_random(char *tmpl)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	static unsigned long count;
+	unsigned char r[6];
+	char *x = tmpl + strlen(tmpl) - 6;
+
+	if (getentropy(r, sizeof r) < 0) {
+		/* Only uniqueness matters (linkat() refuses a name that exists). */
+		unsigned long v = (unsigned long)getpid() * 1000003UL + count++;
+
+		for (size_t i = 0; i < sizeof r; i++)
+			r[i] = (unsigned char)(v >> (8 * i));
+	}
+	for (size_t i = 0; i < sizeof r; i++)
+		x[i] = chars[r[i] % (sizeof chars - 1)];
+}
+
+/* linkat() cannot replace a file: link the O_TMPFILE under a fresh hidden
+ * name and rename that over the target at once. */
+static int link_unnamed(struct io_atomic *a, struct nk_err *err)
+{
+	char proc[32], *dir, *name;
+	sigset_t old;
+	int rc = NK_OK, linked = 0, e = 0;
+
+	if (temp_names(a->path, &dir, &name) < 0)
+		return err_set(err, NK_IO, "out of memory");
+	free(dir);
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", a->fd);
+	for (int tries = 0; !linked && tries < 100; tries++) {
+		fill_random(name);
+		hold_signals(&old);
+		linked = linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0;
+		e = errno;
+		if (linked)
+			io_cleanup_add(name);
+		release_signals(&old);
+		if (!linked && e != EEXIST)
+			break;
+	}
+	errno = e;
+	if (!linked) {
+		rc = err_set(err, NK_IO, "cannot create '%s':", a->path);
+	} else if (rename(name, a->path) < 0) {
+		rc = err_set(err, NK_IO, "cannot rename into '%s':", a->path);
+		unlink(name);
+	}
+	if (linked)
+		io_cleanup_remove(name);
+	free(name);
+	return rc;
+}
+
 int io_atomic_commit(struct io_atomic *a, struct nk_err *err)
 {
+	int rc = NK_OK;
+
 	if (a->fd == 1)
 		return NK_OK;
-	if (!a->tmp) {  /* written through: nothing to rename */
-		int rc = close(a->fd) < 0 ? err_set(err, NK_IO, "cannot write '%s':", a->path) : NK_OK;
-
+	if (!a->tmp && !a->unnamed) {  /* written through: nothing to rename */
+		rc = close(a->fd) < 0 ? err_set(err, NK_IO, "cannot write '%s':", a->path) : NK_OK;
 		a->fd = -1;
-		free(a->path);
-		a->path = NULL;
+		atomic_free(a);
 		return rc;
 	}
-	if (fsync(a->fd) < 0 || close(a->fd) < 0) {
+	if (a->fd >= 0 && fsync(a->fd) < 0)
+		rc = err_set(err, NK_IO, "cannot write '%s':", a->path);
+	else if (a->unnamed)
+		rc = link_unnamed(a, err);
+	if (a->fd >= 0) {
+		if (close(a->fd) < 0 && !rc)
+			rc = err_set(err, NK_IO, "cannot write '%s':", a->path);
 		a->fd = -1;
-		err_set(err, NK_IO, "cannot write '%s':", a->path);
-		io_atomic_abort(a);
-		return NK_IO;
 	}
-	a->fd = -1;
-	if (rename(a->tmp, a->path) < 0) {
-		err_set(err, NK_IO, "cannot rename into '%s':", a->path);
+	if (!rc && a->tmp && rename(a->tmp, a->path) < 0)
+		rc = err_set(err, NK_IO, "cannot rename into '%s':", a->path);
+	if (rc) {
 		io_atomic_abort(a);
-		return NK_IO;
+		return rc;
 	}
-	free(a->tmp);
-	free(a->path);
-	a->tmp = a->path = NULL;
+	if (a->tmp)
+		io_cleanup_remove(a->tmp);
+	atomic_free(a);
 	return NK_OK;
 }
 
@@ -285,11 +589,11 @@ void io_atomic_abort(struct io_atomic *a)
 	if (a->fd > 1)
 		close(a->fd);
 	a->fd = -1;
-	if (a->tmp)
+	if (a->tmp) {
 		unlink(a->tmp);
-	free(a->tmp);
-	free(a->path);
-	a->tmp = a->path = NULL;
+		io_cleanup_remove(a->tmp);
+	}
+	atomic_free(a);
 }
 
 int io_write_file(const char *path, const void *data, size_t len, mode_t mode, struct nk_err *err)

@@ -108,15 +108,6 @@ static int check_dests(const struct dest *d, size_t n, struct nk_err *err)
 	return NK_OK;
 }
 
-/* Was path (still) ours to remove after we renamed a file into place?  Not a
- * FIFO or device: those are written through, and were there before. */
-static int replaced_by_rename(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) < 0 ? errno == ENOENT : S_ISREG(st.st_mode);
-}
-
 /* --- kms-genkey ------------------------------------------------------------ */
 
 int kmsgen_genkey_opt(struct kmsgen_genkey *g, const char *name, const char *arg, struct nk_err *err)
@@ -256,76 +247,103 @@ static int genkey_main(const struct kmsgen_genkey *g, const struct kms_resp *r, 
 	return kmsout_json(path, f, n, 0600, err);
 }
 
+/* kmsout names the staging file in its messages; the user knows the output
+ * by its own name. */
+static void name_output(struct nk_err *err, const char *tmp, const char *path)
+{
+	char rest[sizeof err->msg];
+	char *at = err ? strstr(err->msg, tmp) : NULL;
+
+	if (!at)
+		return;
+	snprintf(rest, sizeof rest, "%s", at + strlen(tmp));
+	snprintf(at, sizeof err->msg - (size_t)(at - err->msg), "%s%s", path, rest);
+}
+
+/* One of kms-genkey's outputs: raw bytes (p) or the main output (p NULL). */
+struct genkey_out {
+	const char *path;     /* NULL: not written */
+	const unsigned char *p;
+	size_t len;
+	int through;          /* FIFO, device or standard output */
+	struct io_atomic a;
+};
+
+/* A file, complete under its temporary name.  kmsout writes only to paths,
+ * so the main output goes to a staged hidden file. */
+static int out_prepare(const struct kmsgen_genkey *g, const struct kms_resp *r, struct genkey_out *o,
+		       struct nk_err *err)
+{
+	int rc;
+
+	if (o->p) {
+		if ((rc = io_atomic_open(&o->a, o->path, 0600, err)))
+			return rc;
+		return io_atomic_write(&o->a, o->p, o->len, err);
+	}
+	if ((rc = io_atomic_stage(&o->a, o->path, 0600, err)))
+		return rc;
+	if ((rc = genkey_main(g, r, o->a.tmp, err)))
+		name_output(err, o->a.tmp, o->path);
+	return rc;
+}
+
+/* Written through an already open FIFO or device (or standard output). */
+static int out_pass(const struct kmsgen_genkey *g, const struct kms_resp *r, struct genkey_out *o,
+		    struct nk_err *err)
+{
+	int rc = o->p ? io_atomic_write(&o->a, o->p, o->len, err) : genkey_main(g, r, o->path, err);
+
+	return rc ? rc : io_atomic_commit(&o->a, err);
+}
+
 int kmsgen_genkey_write(const struct kmsgen_genkey *g, const struct kms_resp *r, struct nk_err *err)
 {
-	const char *main_path = g->output ? g->output : "-";
-	struct {
-		const char *path;
-		const unsigned char *p;
-		size_t len;
-		struct io_atomic a;
-		int open;
-	} raw[2] = {
-		{ g->plaintext_out, NULL, 0, { -1, NULL, NULL }, 0 },
-		{ g->ciphertext_out, NULL, 0, { -1, NULL, NULL }, 0 },
-	};
-	const char *placed[3];
-	size_t nplaced = 0;
+	struct genkey_out o[3];
+	const size_t n = sizeof o / sizeof *o;
 	int rc;
 
 	if ((rc = genkey_verify(g, r, err)))
 		return rc;
-	raw[0].p = r->plaintext->p;
-	raw[0].len = r->plaintext->len;
-	raw[1].p = g->pair ? r->private_key_blob : r->ciphertext_blob;
-	raw[1].len = g->pair ? r->private_key_blob_len : r->ciphertext_blob_len;
+	/* One output: kmsout's own write is atomic. */
+	if (!g->plaintext_out && !g->ciphertext_out)
+		return genkey_main(g, r, g->output ? g->output : "-", err);
+	memset(o, 0, sizeof o);
+	o[0].path = g->output ? g->output : "-";
+	o[1].path = g->plaintext_out;
+	o[1].p = r->plaintext->p;
+	o[1].len = r->plaintext->len;
+	o[2].path = g->ciphertext_out;
+	o[2].p = g->pair ? r->private_key_blob : r->ciphertext_blob;
+	o[2].len = g->pair ? r->private_key_blob_len : r->ciphertext_blob_len;
+	for (size_t i = 0; i < n; i++) {
+		o[i].a.fd = -1;
+		o[i].through = o[i].path && io_writes_through(o[i].path);
+	}
 
-	/* Every file complete under its temporary name before any is renamed
-	 * into place. */
-	for (size_t i = 0; i < 2; i++) {
-		if (!raw[i].path || is_stdout(raw[i].path))
-			continue;
-		if ((rc = io_atomic_open(&raw[i].a, raw[i].path, 0600, err)))
+	/* All or none, as far as can be: every file complete under a temporary
+	 * name; then every FIFO and device opened; then what cannot be taken
+	 * back written, standard output last; renames at the very end.  On a
+	 * failure the temporaries go and the files that were there stay. */
+	for (size_t i = 0; i < n; i++)
+		if (o[i].path && !o[i].through && (rc = out_prepare(g, r, &o[i], err)))
 			goto out;
-		raw[i].open = 1;
-		if ((rc = io_atomic_write(&raw[i].a, raw[i].p, raw[i].len, err)))
+	for (size_t i = 0; i < n; i++)
+		if (o[i].path && o[i].through && (rc = io_atomic_open(&o[i].a, o[i].path, 0600, err)))
 			goto out;
-	}
-	for (size_t i = 0; i < 2; i++) {
-		int renamed = raw[i].open && raw[i].a.tmp;
-
-		if (!raw[i].open)
-			continue;
-		raw[i].open = 0;
-		if ((rc = io_atomic_commit(&raw[i].a, err)))
-			goto out;
-		if (renamed)
-			placed[nplaced++] = raw[i].path;
-	}
-	if (is_stdout(main_path)) {
-		rc = genkey_main(g, r, main_path, err);
-		goto out;
-	}
-	{
-		int renamed = replaced_by_rename(main_path);
-
-		if ((rc = genkey_main(g, r, main_path, err)))
-			goto out;
-		if (renamed)
-			placed[nplaced++] = main_path;
-	}
-	/* Standard output last: it cannot be taken back. */
-	for (size_t i = 0; i < 2; i++)
-		if (raw[i].path && is_stdout(raw[i].path) &&
-		    (rc = io_write_file("-", raw[i].p, raw[i].len, 0600, err)))
+	for (int last = 0; last < 2; last++)
+		for (size_t i = 0; i < n; i++)
+			if (o[i].path && o[i].through && is_stdout(o[i].path) == last &&
+			    (rc = out_pass(g, r, &o[i], err)))
+				goto out;
+	/* A rename that fails here leaves the ones before it in place: they
+	 * were committed, and are not removed. */
+	for (size_t i = 0; i < n; i++)
+		if (o[i].path && !o[i].through && (rc = io_atomic_commit(&o[i].a, err)))
 			goto out;
 out:
-	for (size_t i = 0; i < 2; i++)
-		if (raw[i].open)
-			io_atomic_abort(&raw[i].a);
-	if (rc)
-		for (size_t i = 0; i < nplaced; i++)
-			unlink(placed[i]);
+	for (size_t i = 0; i < n; i++)
+		io_atomic_abort(&o[i].a);
 	return rc;
 }
 

@@ -78,8 +78,9 @@ size_t kmsgen_genkey_fields(const struct kmsgen_genkey *g, const struct kms_resp
 			    struct kmsout_field f[KMSGEN_FIELDS_MAX]);
 /* Check the answer (a data key of the size asked for, a private key), then
  * write --plaintext-out, --ciphertext-out (raw bytes) and the main output,
- * all or none: files first, standard output last, and files already in
- * place are removed again when a later one fails.  Mode 0600. */
+ * all or none: every file complete under a temporary name, then FIFOs and
+ * devices opened and written, standard output last, and the renames at the
+ * very end; on a failure the files that were there stay.  Mode 0600. */
 int kmsgen_genkey_write(const struct kmsgen_genkey *g, const struct kms_resp *r, struct nk_err *err);
 void kmsgen_genkey_free(struct kmsgen_genkey *g);
 

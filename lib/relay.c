@@ -1,5 +1,6 @@
 /* relay: see relay.h. */
 #include "relay.h"
+#include "io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -208,6 +209,8 @@ int relay_start(const struct sockaddr *to, socklen_t tolen, long connect_timeout
 		r->dir[0] = 0;
 		goto fail;
 	}
+	/* Removed with its socket if a signal ends the process. */
+	io_cleanup_add(r->dir);
 	if ((size_t)snprintf(r->path, sizeof r->path, "%s/kms", r->dir) >= sizeof r->path) {
 		rc = err_set(err, NK_IO, "TMPDIR too long for a relay socket");
 		goto fail;
@@ -276,8 +279,10 @@ void relay_stop(struct relay *r)
 		close(r->wake[1]);
 	if (r->path[0])
 		unlink(r->path);
-	if (r->dir[0])
+	if (r->dir[0]) {
 		rmdir(r->dir);
+		io_cleanup_remove(r->dir);
+	}
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }

@@ -261,10 +261,11 @@ b64field() {
 		--plaintext-out key.bin --ciphertext-out key.enc -o nodir/out.json
 	[ -z "$output" ]
 	[[ "$stderr" == "kms-genkey: cannot create 'nodir/out.json': No such file or directory" ]]
-	[ ! -e key.bin ] && [ ! -e key.enc ]
+	[ ! -e key.bin ]
+	[ ! -e key.enc ]
 	mkdir adir
 	run --separate-stderr -4 kms-genkey --key-id alias/test --key-spec AES_256 --plaintext-out key.bin -o adir
-	[ "$stderr" = "kms-genkey: cannot rename into 'adir': Is a directory" ]
+	[ "$stderr" = "kms-genkey: cannot write 'adir': Is a directory" ]
 	[ ! -e key.bin ]
 	run --separate-stderr -4 kms-genkey --key-id alias/test --key-spec AES_256 \
 		--plaintext-out key.bin --ciphertext-out nodir/key.enc
@@ -272,6 +273,41 @@ b64field() {
 	[ ! -e key.bin ]
 	ls -A >files
 	[ "$(grep -c '^\.' files)" -eq 0 ]   # no temporary left either
+}
+
+@test "a later output that fails leaves the files that were there, and a FIFO gets nothing" {
+	kms_up
+	echo OLDKEY >key.bin
+	echo OLDBLOB >key.enc
+	run --separate-stderr -4 kms-genkey --key-id alias/test --key-spec AES_256 \
+		--plaintext-out key.bin --ciphertext-out key.enc -o /dev/full
+	[ "$stderr" = "kms-genkey: cannot write '/dev/full': No space left on device" ]
+	[ -z "$output" ]
+	[ "$(cat key.bin)" = OLDKEY ]
+	[ "$(cat key.enc)" = OLDBLOB ]
+	# A FIFO with a reader waiting: the key must not reach it when -o fails.
+	mkfifo key.fifo
+	timeout 10 cat key.fifo >got.bin 3>&- &
+	local reader=$!
+	run --separate-stderr -4 kms-genkey --key-id alias/test --key-spec AES_256 \
+		--plaintext-out key.fifo -o nodir/out.json
+	[ "$stderr" = "kms-genkey: cannot create 'nodir/out.json': No such file or directory" ]
+	# release the reader if the FIFO was never opened (read-write: no blocking)
+	local fd
+	exec {fd}<>key.fifo
+	exec {fd}>&-
+	wait "$reader"
+	[ ! -s got.bin ]
+	# and the key once every file is complete
+	timeout 10 cat key.fifo >got.bin 3>&- &
+	reader=$!
+	run --separate-stderr -0 kms-genkey --key-id alias/test --key-spec AES_256 \
+		--plaintext-out key.fifo --ciphertext-out new.enc -o out.json
+	wait "$reader"
+	[ "$(stat -c %s got.bin)" -eq 32 ]
+	kms_open new.enc | cmp got.bin -
+	ls -A >files
+	[ "$(grep -c '^\.' files)" -eq 0 ]   # no temporary left
 }
 
 @test "KMS refusals verbatim, exit 5, not retried, no output left" {

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -405,6 +407,90 @@ static void test_genkey_write(void **state)
 	kms_resp_free(&r);
 }
 
+/* No ".NAME.XXXXXX" temporary left in the test directory. */
+static void no_temporaries(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] == '.' && strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			fail_msg("temporary left: %s", e->d_name);
+	closedir(d);
+}
+
+static void old_content_is(const char *p, const char *want)
+{
+	size_t n;
+	char *s = slurp(p, &n);
+
+	if (!s)
+		fail_msg("'%s' was removed", p);
+	assert_string_equal(s, want);
+	free(s);
+}
+
+/* A later output that fails leaves the files that were there as they were
+ * (the review's reproduction: --plaintext-out key.bin -o /dev/full used to
+ * remove key.bin), and a FIFO gets nothing until every file is complete. */
+static void test_genkey_write_failure_keeps_old_files(void **state)
+{
+	struct kmsgen_genkey g;
+	struct kms_resp r;
+	struct nk_err err;
+	unsigned char buf[64];
+	int rfd;
+
+	fake_resp(&r, 0, 32);
+	write_file(path("old.bin"), "OLDKEY\n", 7);
+	write_file(path("old.json"), "{}\n", 3);
+
+	assert_int_equal(genkey(&g, &err, "key-id", "k", "key-spec", "AES_256", "output", "/dev/full",
+				"plaintext-out", path("old.bin"), NULL), NK_OK);
+	assert_int_equal(kmsgen_genkey_write(&g, &r, &err), NK_IO);
+	assert_string_equal(err.msg, "cannot write '/dev/full': No space left on device");
+	old_content_is(path("old.bin"), "OLDKEY\n");
+	kmsgen_genkey_free(&g);
+
+	assert_int_equal(genkey(&g, &err, "key-id", "k", "key-spec", "AES_256", "output", path("old.json"),
+				"plaintext-out", path("old.bin"), "ciphertext-out", path("nodir/k.enc"), NULL), NK_OK);
+	assert_int_equal(kmsgen_genkey_write(&g, &r, &err), NK_IO);
+	old_content_is(path("old.bin"), "OLDKEY\n");
+	old_content_is(path("old.json"), "{}\n");
+	kmsgen_genkey_free(&g);
+
+	/* a directory as the main output: refused before anything is written */
+	assert_int_equal(mkdir(path("adir"), 0700), 0);
+	assert_int_equal(genkey(&g, &err, "key-id", "k", "key-spec", "AES_256", "output", path("adir"),
+				"plaintext-out", path("old.bin"), NULL), NK_OK);
+	assert_int_equal(kmsgen_genkey_write(&g, &r, &err), NK_IO);
+	assert_non_null(strstr(err.msg, "adir': Is a directory"));
+	old_content_is(path("old.bin"), "OLDKEY\n");
+	kmsgen_genkey_free(&g);
+
+	/* A FIFO with a reader: nothing when the main output fails, the key
+	 * when everything else is complete. */
+	assert_int_equal(mkfifo(path("fifo"), 0600), 0);
+	rfd = open(path("fifo"), O_RDONLY | O_NONBLOCK);
+	assert_true(rfd >= 0);
+	assert_int_equal(genkey(&g, &err, "key-id", "k", "key-spec", "AES_256", "output", path("nodir/out"),
+				"plaintext-out", path("fifo"), NULL), NK_OK);
+	assert_int_equal(kmsgen_genkey_write(&g, &r, &err), NK_IO);
+	assert_true(read(rfd, buf, sizeof buf) <= 0);
+	kmsgen_genkey_free(&g);
+	assert_int_equal(genkey(&g, &err, "key-id", "k", "key-spec", "AES_256", "output", path("old.json"),
+				"plaintext-out", path("fifo"), "ciphertext-out", path("k.enc"), NULL), NK_OK);
+	assert_int_equal(kmsgen_genkey_write(&g, &r, &err), NK_OK);
+	assert_int_equal(read(rfd, buf, sizeof buf), 32);
+	assert_memory_equal(buf, r.plaintext->p, 32);
+	old_content_is(path("k.enc"), "BLOB");
+	close(rfd);
+	kmsgen_genkey_free(&g);
+	kms_resp_free(&r);
+	no_temporaries();
+}
+
 /* --- kms-random ------------------------------------------------------------------ */
 
 static void test_random(void **state)
@@ -572,6 +658,7 @@ int main(void)
 		cmocka_unit_test(test_genkey_bodies),
 		cmocka_unit_test(test_genkey_fields),
 		cmocka_unit_test(test_genkey_write),
+		cmocka_unit_test(test_genkey_write_failure_keeps_old_files),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_encrypt_check),
 		cmocka_unit_test(test_encrypt_read),
