@@ -8,17 +8,6 @@ load common
 load nsm_sim
 load kms
 
-setup_file() {
-	kms_setup_file
-}
-
-teardown() {
-	kms_teardown
-}
-
-# (Loop counters are not called i: bats 1.8's run changes a global i.)
-ARN=arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
-DENIED="AccessDeniedException: User: arn:aws:sts::111122223333:assumed-role/test/enclave is not authorized to perform this operation on arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555 because no resource-based policy allows it"
 NO_DEVICE="cannot open '/nonexistent/nsm': No such file or directory (not inside a Nitro Enclave? set NITROKIT_NSM=unix:PATH to use nsm-sim)"
 
 # A binary plaintext (NUL, newline, high bytes) and its ciphertext as a raw
@@ -28,45 +17,6 @@ sealed() {
 	kms_seal pt.bin ct.bin "$@"
 	base64 -w0 ct.bin >ct.b64
 	base64 ct.bin >ct.wrapped
-}
-
-# logged N|all OP BODY: the responder's Nth request (or every one) was OP with
-# BODY (compared as JSON, without its Recipient), signed right, and carried a
-# Recipient whose attestation document verified.
-logged() {
-	"$PYTHON" - "$T/kms.log" "$@" <<'PY'
-import json, sys
-log, n, op, body = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
-lines = open(log).read().splitlines()
-if n != "all" and len(lines) < int(n):
-    sys.exit(f"only {len(lines)} requests logged")
-bad = []
-for i, l in enumerate(lines if n == "all" else [lines[int(n) - 1]]):
-    e = json.loads(l)
-    b = dict(e["body"])
-    r = b.pop("Recipient", None)
-    if e["op"] != op: bad.append(f"{i}: op {e['op']}")
-    if e["sigv4"] != "ok": bad.append(f"{i}: sigv4 {e['sigv4']}")
-    if not e["recipient"] or e["attestation"] != "ok": bad.append(f"{i}: attestation {e['attestation']}")
-    if not r or r.get("KeyEncryptionAlgorithm") != "RSAES_OAEP_SHA_256": bad.append(f"{i}: Recipient {r}")
-    if b != body: bad.append(f"{i}: body {json.dumps(b)}")
-sys.exit("; ".join(bad) if bad else 0)
-PY
-}
-
-# restart_responder [ARGS]: a fresh responder (and log) with other faults,
-# the nsm-sim kept.
-restart_responder() {
-	kill -TERM "$KMS_PID" 2>/dev/null
-	wait "$KMS_PID" 2>/dev/null || true
-	rm -f "$T/kms.log" "$T/kms.port"
-	responder --root "$F/pki/root.pem" "$@" || return 1
-	kms_env
-}
-
-# How many requests reached the responder.
-requests() {
-	if [ -f "$T/kms.log" ]; then wc -l <"$T/kms.log"; else echo 0; fi
 }
 
 # --- round trips ------------------------------------------------------------------
@@ -90,8 +40,8 @@ requests() {
 	done
 	# The blob went to KMS as it was sealed, with a verified document and
 	# nothing else in the body.
-	[ "$(requests)" -eq 9 ]
-	logged all Decrypt "{\"CiphertextBlob\": \"$(cat ct.b64)\"}"
+	[ "$(kms_requests)" -eq 9 ]
+	kms_logged Decrypt all "{\"CiphertextBlob\": \"$(cat ct.b64)\"}"
 }
 
 @test "kms-decrypt --format: raw, base64, json (the AWS CLI's) and kmstool lines" {
@@ -104,9 +54,9 @@ requests() {
 	run -0 kms-decrypt --ciphertext-file ct.bin -f kmstool
 	[ "$output" = "PLAINTEXT: $(base64 -w0 pt.bin)" ]
 	run -0 kms-decrypt --ciphertext-file ct.bin --format json
-	json_eq "$output" "{\"KeyId\": \"$ARN\", \"Plaintext\": \"$(base64 -w0 pt.bin)\", \"EncryptionAlgorithm\": \"SYMMETRIC_DEFAULT\"}"
+	json_eq "$output" "{\"KeyId\": \"$KMS_ARN\", \"Plaintext\": \"$(base64 -w0 pt.bin)\", \"EncryptionAlgorithm\": \"SYMMETRIC_DEFAULT\"}"
 	# Two-space indentation, AWS's key order.
-	[ "${lines[1]}" = "  \"KeyId\": \"$ARN\"," ]
+	[ "${lines[1]}" = "  \"KeyId\": \"$KMS_ARN\"," ]
 	[ "${lines[2]:0:15}" = '  "Plaintext": ' ]
 	[ "${#lines[@]}" -eq 5 ]
 	kms-decrypt --ciphertext-file ct.bin -f raw | cmp - pt.bin
@@ -135,15 +85,15 @@ requests() {
 	run -0 kms-decrypt --ciphertext-file ct.bin --key-id alias/test --context app=web --context tier=a=b \
 		--grant-token gt1 --grant-token gt2 -f base64
 	[ "$output" = "$(base64 -w0 pt.bin)" ]
-	logged 1 Decrypt "{\"CiphertextBlob\": \"$b64\", \"KeyId\": \"alias/test\", \"EncryptionAlgorithm\": \"SYMMETRIC_DEFAULT\",
+	kms_logged Decrypt 1 "{\"CiphertextBlob\": \"$b64\", \"KeyId\": \"alias/test\", \"EncryptionAlgorithm\": \"SYMMETRIC_DEFAULT\",
 		\"EncryptionContext\": {\"app\": \"web\", \"tier\": \"a=b\"}, \"GrantTokens\": [\"gt1\", \"gt2\"]}"
 	# The key by ARN, the algorithm named without a key.
-	run -0 kms-decrypt --ciphertext-file ct.bin --key-id "$ARN" --context tier=a=b --context app=web -f base64
-	logged 2 Decrypt "{\"CiphertextBlob\": \"$b64\", \"KeyId\": \"$ARN\", \"EncryptionAlgorithm\": \"SYMMETRIC_DEFAULT\",
+	run -0 kms-decrypt --ciphertext-file ct.bin --key-id "$KMS_ARN" --context tier=a=b --context app=web -f base64
+	kms_logged Decrypt 2 "{\"CiphertextBlob\": \"$b64\", \"KeyId\": \"$KMS_ARN\", \"EncryptionAlgorithm\": \"SYMMETRIC_DEFAULT\",
 		\"EncryptionContext\": {\"app\": \"web\", \"tier\": \"a=b\"}}"
 	run -0 kms-decrypt --ciphertext-file ct.bin --encryption-algorithm SYMMETRIC_DEFAULT --context app=web \
 		--context tier=a=b -f base64
-	logged 3 Decrypt "{\"CiphertextBlob\": \"$b64\", \"EncryptionAlgorithm\": \"SYMMETRIC_DEFAULT\",
+	kms_logged Decrypt 3 "{\"CiphertextBlob\": \"$b64\", \"EncryptionAlgorithm\": \"SYMMETRIC_DEFAULT\",
 		\"EncryptionContext\": {\"app\": \"web\", \"tier\": \"a=b\"}}"
 }
 
@@ -152,10 +102,10 @@ requests() {
 	sealed
 	run -5 kms-decrypt --ciphertext-file ct.bin --key-id alias/test --encryption-algorithm RSAES_OAEP_SHA_256 -f base64
 	[ "$output" = "kms-decrypt: InvalidKeyUsageException: RSAES_OAEP_SHA_256 is not supported by this symmetric key" ]
-	logged 1 Decrypt "{\"CiphertextBlob\": \"$(cat ct.b64)\", \"KeyId\": \"alias/test\", \"EncryptionAlgorithm\": \"RSAES_OAEP_SHA_256\"}"
+	kms_logged Decrypt 1 "{\"CiphertextBlob\": \"$(cat ct.b64)\", \"KeyId\": \"alias/test\", \"EncryptionAlgorithm\": \"RSAES_OAEP_SHA_256\"}"
 	run -2 kms-decrypt --ciphertext-file ct.bin --encryption-algorithm RSA_OAEP -f base64
 	[ "$output" = "kms-decrypt: invalid value 'RSA_OAEP' for --encryption-algorithm: expected one of SYMMETRIC_DEFAULT|RSAES_OAEP_SHA_1|RSAES_OAEP_SHA_256|SM2PKE" ]
-	[ "$(requests)" -eq 1 ]
+	[ "$(kms_requests)" -eq 1 ]
 }
 
 # --- KMS's refusals -----------------------------------------------------------------
@@ -177,7 +127,7 @@ requests() {
 	kms_up
 	sealed
 	run -5 kms-decrypt --ciphertext-file ct.bin --key-id alias/denied -o out
-	[ "$output" = "kms-decrypt: $DENIED" ]
+	[ "$output" = "kms-decrypt: $KMS_DENIED" ]
 	run -5 kms-decrypt --ciphertext-file ct.bin --key-id alias/nope -o out
 	[ "$output" = "kms-decrypt: NotFoundException: Key 'alias/nope' does not exist" ]
 	run -5 kms-decrypt --ciphertext-file ct.bin --key-id alias/other -o out
@@ -186,7 +136,7 @@ requests() {
 	[ "$output" = "kms-decrypt: DisabledException: arn:aws:kms:us-east-1:111122223333:key/66666666-7777-8888-9999-000000000000 is disabled." ]
 	[ ! -e out ]
 	# Refusals are not retried.
-	[ "$(requests)" -eq 4 ]
+	[ "$(kms_requests)" -eq 4 ]
 }
 
 @test "kms-decrypt: a policy on the image's PCR0 lets the enclave in and keeps a debug-mode enclave out" {
@@ -197,15 +147,11 @@ requests() {
 	run -0 kms-decrypt --ciphertext-file ct.bin -f base64
 	[ "$output" = "$(base64 -w0 pt.bin)" ]
 	[ "$(kms_log_field 1 pcr0)" = "$pcr0" ]
-	kms_teardown
-	rm -f "$T/kms.log" "$T/kms.port" "$T/nsm.pid" "$T/nsm.sock"
 
 	# The same key policy against a debug-mode enclave of the same image: its
 	# PCRs are zero, and the denial is what protects the data.
-	kms_need_py
-	sim --debug-mode
-	responder --root "$F/pki/root.pem" --require-pcr0 "$pcr0"
-	kms_env
+	kms_sim_restart --debug-mode
+	kms_restart --require-pcr0 "$pcr0"
 	run -5 --separate-stderr kms-decrypt --ciphertext-file ct.bin -o out
 	[ "$stderr" = "kms-decrypt: AccessDeniedException: PCR0 of the attestation document does not match the key policy" ]
 	[ -z "$output" ]
@@ -222,7 +168,7 @@ requests() {
 	run -0 --separate-stderr kms-decrypt --ciphertext-file ct.b64 --rsa-bits 4096 -f base64 -v
 	[ "$output" = "$(base64 -w0 pt.bin)" ]
 	[[ $stderr == *"RSA-4096 key generated in "* ]]
-	logged 1 Decrypt "{\"CiphertextBlob\": \"$(cat ct.b64)\"}"
+	kms_logged Decrypt 1 "{\"CiphertextBlob\": \"$(cat ct.b64)\"}"
 	run -2 kms-decrypt --ciphertext-file ct.b64 --rsa-bits 1024
 	[ "$output" = "kms-decrypt: invalid value '1024' for --rsa-bits: expected one of 2048|4096" ]
 }
@@ -235,7 +181,7 @@ requests() {
 	[ ! -e out ]
 	NITROKIT_NSM=/nonexistent/nsm run -4 kms-decrypt --ciphertext-file ct.bin -f base64
 	[ "$output" = "kms-decrypt: $NO_DEVICE" ]
-	[ "$(requests)" -eq 0 ]
+	[ "$(kms_requests)" -eq 0 ]
 }
 
 # --- transport and credentials ---------------------------------------------------------
@@ -245,23 +191,23 @@ requests() {
 	sealed
 	run -0 kms-decrypt --ciphertext-file ct.bin -f base64
 	[ "$output" = "$(base64 -w0 pt.bin)" ]
-	[ "$(requests)" -eq 3 ]
+	[ "$(kms_requests)" -eq 3 ]
 	[ "$(kms_log_field 1 error)" = ThrottlingException ]
 
-	restart_responder --drop 1
+	kms_restart --drop 1
 	run -0 kms-decrypt --ciphertext-file ct.bin -f base64
 	[ "$output" = "$(base64 -w0 pt.bin)" ]
-	[ "$(requests)" -eq 2 ]
+	[ "$(kms_requests)" -eq 2 ]
 	[ "$(kms_log_field 1 fault)" = drop ]
 
-	restart_responder --status 503
+	kms_restart --status 503
 	run -6 --separate-stderr kms-decrypt --ciphertext-file ct.bin --retries 1 -o out
 	[ "$stderr" = "kms-decrypt: KMS still failing after 2 attempts: ServiceUnavailableException: injected by kms-responder" ]
 	[ -z "$output" ]
 	[ ! -e out ]
-	[ "$(requests)" -eq 2 ]
+	[ "$(kms_requests)" -eq 2 ]
 	run -6 kms-decrypt --ciphertext-file ct.bin --retries 0 -o out
-	[ "$(requests)" -eq 3 ]
+	[ "$(kms_requests)" -eq 3 ]
 }
 
 @test "kms-decrypt: an endpoint that does not answer is exit 6 after the retries" {
@@ -280,7 +226,7 @@ requests() {
 	run -2 env -u AWS_ACCESS_KEY_ID kms-decrypt --ciphertext-file ct.bin -o out
 	[ "$output" = "kms-decrypt: no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give --credentials FILE" ]
 	[ ! -e out ]
-	[ "$(requests)" -eq 0 ]
+	[ "$(kms_requests)" -eq 0 ]
 	printf '{"AccessKeyId": "%s", "SecretAccessKey": "%s", "Token": "%s"}' "$KMS_AK" "$KMS_SK" "$KMS_TOK" >creds.json
 	run -0 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
 		kms-decrypt --credentials creds.json --ciphertext-file ct.bin -f base64
@@ -299,7 +245,7 @@ requests() {
 	sealed
 	run -2 script -qec "kms-decrypt --ciphertext-file ct.bin" /dev/null
 	[[ $output == *"kms-decrypt: refusing to write binary data to a terminal (use -o FILE or --force)"* ]]
-	[ "$(requests)" -eq 0 ]
+	[ "$(kms_requests)" -eq 0 ]
 	run -0 script -qec "kms-decrypt --ciphertext-file ct.bin -f base64" /dev/null
 	[[ $output == *"$(base64 -w0 pt.bin)"* ]]
 	run -0 script -qec "kms-decrypt --ciphertext-file ct.bin -o out" /dev/null
@@ -309,7 +255,7 @@ requests() {
 	# A terminal on stdin and no ciphertext named: refused rather than waited on.
 	run -2 script -qec "kms-decrypt -f base64" /dev/null
 	[[ $output == *"kms-decrypt: no ciphertext: give --ciphertext, --ciphertext-file or pipe it to standard input"* ]]
-	[ "$(requests)" -eq 3 ]
+	[ "$(kms_requests)" -eq 3 ]
 }
 
 # --- bad input ----------------------------------------------------------------------
@@ -365,7 +311,7 @@ requests() {
 		[ "$status" -eq "$code" ] || { echo "$row: exit $status: $stderr"; return 1; }
 		[ "$stderr" = "kms-decrypt: $msg" ] || { echo "$row: $stderr"; return 1; }
 		[ -z "$output" ] && [ ! -e out ] || { echo "$row: left output"; return 1; }
-		[ "$(requests)" -eq "$nreq" ] || { echo "$row: $(requests) requests"; return 1; }
+		[ "$(kms_requests)" -eq "$nreq" ] || { echo "$row: $(kms_requests) requests"; return 1; }
 	done
 	# Standard input: empty, and 11 grant tokens.
 	run -3 kms-decrypt -f base64 </dev/null
@@ -377,30 +323,9 @@ requests() {
 
 # --- --batch ----------------------------------------------------------------------
 
-# batch_input N: N distinct plaintexts ptN sealed into ctN by the responder's
-# code (one Python run); lines.txt holds the ciphertexts' base64 one per line,
-# want.txt the plaintexts' base64 (Python's) one per line.
-batch_input() {
-	"$RESP_PY" - "$FIXTURES" "$1" <<'PY'
-import base64, sys, types
-sys.path.insert(0, sys.argv[1])
-import kms_responder as k
-a = types.SimpleNamespace(region="us-east-1", seed="nitrokit-kms-responder")
-kid, _ = k.find_key(a, "alias/test")
-with open("lines.txt", "w") as lines, open("want.txt", "w") as want:
-    for n in range(1, int(sys.argv[2]) + 1):
-        pt = b"plaintext %d\0\n" % n
-        ct = k.seal(a, kid, {}, pt)
-        open(f"pt{n}", "wb").write(pt)
-        open(f"ct{n}", "wb").write(ct)
-        lines.write(base64.b64encode(ct).decode() + "\n")
-        want.write(base64.b64encode(pt).decode() + "\n")
-PY
-}
-
 @test "kms-decrypt --batch: plaintexts in input order through one key, one document and one connection" {
 	kms_up
-	batch_input 5
+	kms_seal_lines 5
 	run -0 --separate-stderr kms-decrypt --batch -v <lines.txt
 	[ "$output" = "$(cat want.txt)" ]
 	[ "$(grep -c 'key generated in' <<<"$stderr")" -eq 1 ]
@@ -427,12 +352,12 @@ PY
 
 @test "kms-decrypt --batch: json and kmstool lines, --ciphertext-file, -o FILE, CRLF input" {
 	kms_up
-	batch_input 3
+	kms_seal_lines 3
 	run -0 kms-decrypt --batch -f json --ciphertext-file lines.txt
 	[ "${#lines[@]}" -eq 3 ]
 	local n
 	for n in 1 2 3; do
-		json_eq "${lines[n - 1]}" "{\"KeyId\": \"$ARN\", \"Plaintext\": \"$(base64 -w0 "pt$n")\", \"EncryptionAlgorithm\": \"SYMMETRIC_DEFAULT\"}"
+		json_eq "${lines[n - 1]}" "{\"KeyId\": \"$KMS_ARN\", \"Plaintext\": \"$(base64 -w0 "pt$n")\", \"EncryptionAlgorithm\": \"SYMMETRIC_DEFAULT\"}"
 	done
 	[[ ${lines[0]} != *" "* ]]   # compact: one object per line
 	sed 's/$/\r/' lines.txt >crlf.txt
@@ -446,7 +371,7 @@ PY
 	[ "$output" = "kms-decrypt: --batch reads base64 lines from --ciphertext-file or standard input, not --ciphertext" ]
 	run -4 kms-decrypt --batch --ciphertext-file nope.txt
 	[ "$output" = "kms-decrypt: cannot open 'nope.txt': No such file or directory" ]
-	[ "$(requests)" -eq 6 ]
+	[ "$(kms_requests)" -eq 6 ]
 	# No lines, nothing to do.
 	run -0 --separate-stderr kms-decrypt --batch </dev/null
 	[ -z "$output" ]
@@ -454,12 +379,12 @@ PY
 
 @test "kms-decrypt --batch: a bad line stops the batch with its number and exit code" {
 	kms_up
-	batch_input 3
+	kms_seal_lines 3
 	{ sed -n 1p lines.txt; echo 'abc!'; sed -n 3p lines.txt; } >bad.txt
 	run -3 --separate-stderr kms-decrypt --batch <bad.txt
 	[ "$output" = "$(sed -n 1p want.txt)" ]
 	[ "$stderr" = "kms-decrypt: line 2: invalid base64 character at offset 3" ]
-	[ "$(requests)" -eq 1 ]
+	[ "$(kms_requests)" -eq 1 ]
 	# With -o, a stopped batch leaves no file.
 	run -3 kms-decrypt --batch -o out.txt <bad.txt
 	[ ! -e out.txt ]
@@ -488,7 +413,7 @@ PY
 
 @test "kms-decrypt --batch --keep-going: failed lines answered by empty lines, a summary and the first failure's code" {
 	kms_up
-	batch_input 3
+	kms_seal_lines 3
 	kms_seal pt2 ctx2 alias/test '{"app": "web"}'
 	{ sed -n 1p lines.txt; echo 'abc!'; echo; base64 -w0 ctx2; echo; sed -n 3p lines.txt; } >mixed.txt
 	run -3 --separate-stderr kms-decrypt --batch --keep-going <mixed.txt
@@ -510,7 +435,7 @@ PY
 
 @test "kms-decrypt --batch: streams, each line is out before the next one is read" {
 	kms_up
-	batch_input 2
+	kms_seal_lines 2
 	# The second ciphertext is only sent once the first plaintext came out.
 	mkfifo in out
 	timeout 30 kms-decrypt --batch <in >out 3>&- &

@@ -7,46 +7,6 @@ load common
 load nsm_sim
 load kms
 
-setup_file() {
-	kms_setup_file
-}
-
-teardown() {
-	kms_teardown
-}
-
-# (Loop counters are not called i: bats 1.8's run changes a global i.)
-ARN=arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
-
-# logged N BODY: the responder's Nth request was an Encrypt with BODY
-# (compared as JSON; Plaintext as base64) and no Recipient or document.
-logged() {
-	"$PYTHON" - "$T/kms.log" "$@" <<'PY'
-import json, sys
-log, n, body = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
-lines = open(log).read().splitlines()
-if len(lines) < n:
-    sys.exit(f"only {len(lines)} requests logged")
-e = json.loads(lines[n - 1])
-bad = []
-if e["op"] != "Encrypt": bad.append(f"op {e['op']}")
-if e["sigv4"] != "ok": bad.append(f"sigv4 {e['sigv4']}")
-if e["recipient"] or e["attestation"] != "absent": bad.append(f"attestation {e['attestation']}")
-if e["body"] != body: bad.append(f"body {json.dumps(e['body'])}")
-sys.exit("; ".join(bad) if bad else 0)
-PY
-}
-
-requests() {
-	if [ -s "$T/kms.log" ]; then wc -l <"$T/kms.log"; else echo 0; fi
-}
-
-restart() {
-	kms_teardown
-	rm -f "$T/kms.log" "$T/kms.port" "$T/nsm.pid" "$T/nsm.sock"
-	kms_up "$@"
-}
-
 @test "a file to a raw blob that opens to it; no Recipient, no NSM needed" {
 	kms_up
 	export NITROKIT_NSM=unix:$T/no-such.sock
@@ -55,7 +15,7 @@ restart() {
 	[ -z "$output" ] && [ -z "$stderr" ]
 	[ "$(stat -c %a ct.bin)" = 600 ]
 	kms_open ct.bin | cmp pt -
-	logged 1 '{"KeyId": "alias/test", "Plaintext": "YXR0YWNrIGF0IGRhd24K"}'
+	kms_logged_plain Encrypt 1 '{"KeyId": "alias/test", "Plaintext": "YXR0YWNrIGF0IGRhd24K"}'
 	# raw to a pipe needs no --force
 	kms-encrypt --key-id alias/test --plaintext-file pt >ct2.bin
 	kms_open ct2.bin | cmp pt -
@@ -70,7 +30,7 @@ restart() {
 	printf '%s' "$output" | base64 -d >ct.bin
 	kms_open ct.bin '{"app": "vault", "who": "the enclave"}' | cmp pt -
 	run ! kms_open ct.bin '{"app": "vault"}'
-	logged 1 "{\"KeyId\": \"alias/other\", \"Plaintext\": \"$(base64 -w0 pt)\",
+	kms_logged_plain Encrypt 1 "{\"KeyId\": \"alias/other\", \"Plaintext\": \"$(base64 -w0 pt)\",
 		\"EncryptionContext\": {\"app\": \"vault\", \"who\": \"the enclave\"}, \"GrantTokens\": [\"G1\", \"G2\"]}"
 }
 
@@ -79,7 +39,7 @@ restart() {
 	printf x >pt
 	run --separate-stderr -0 kms-encrypt --key-id alias/test --plaintext-file pt -f base64 \
 		--encryption-algorithm SYMMETRIC_DEFAULT
-	logged 1 '{"KeyId": "alias/test", "Plaintext": "eA==", "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}'
+	kms_logged_plain Encrypt 1 '{"KeyId": "alias/test", "Plaintext": "eA==", "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}'
 	run --separate-stderr -5 kms-encrypt --key-id alias/test --plaintext-file pt -f base64 \
 		--encryption-algorithm RSAES_OAEP_SHA_256
 	[ "$stderr" = "kms-encrypt: InvalidKeyUsageException: RSAES_OAEP_SHA_256 is not supported by this symmetric key" ]
@@ -105,7 +65,7 @@ restart() {
 	run --separate-stderr -3 kms-encrypt --key-id alias/test --plaintext-file - <big
 	[ "$stderr" = "kms-encrypt: 'standard input' is too large for Encrypt (more than 4096 bytes): encrypt a data key from kms-genkey instead" ]
 	[ -z "$output" ]
-	[ "$(requests)" -eq 0 ]
+	[ "$(kms_requests)" -eq 0 ]
 	# exactly 4096 bytes is fine
 	head -c 4096 big >max
 	kms-encrypt --key-id alias/test --plaintext-file max -o ct.bin
@@ -142,43 +102,43 @@ restart() {
 	done
 	run -2 script -qec "kms-encrypt --key-id alias/test --plaintext-file pt" /dev/null
 	[[ "$output" == *"kms-encrypt: refusing to write binary data to a terminal (use -o FILE or --force)"* ]]
-	[ "$(requests)" -eq 0 ]
+	[ "$(kms_requests)" -eq 0 ]
 	run -0 script -qec "kms-encrypt --key-id alias/test --plaintext-file pt --force >/dev/null" /dev/null
-	[ "$(requests)" -eq 1 ]
+	[ "$(kms_requests)" -eq 1 ]
 }
 
 @test "KMS refusals verbatim, exit 5, not retried, nothing written" {
 	kms_up
 	printf x >pt
 	run --separate-stderr -5 kms-encrypt --key-id alias/denied --plaintext-file pt -o ct.bin
-	[ "$stderr" = "kms-encrypt: AccessDeniedException: User: arn:aws:sts::111122223333:assumed-role/test/enclave is not authorized to perform this operation on arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555 because no resource-based policy allows it" ]
+	[ "$stderr" = "kms-encrypt: $KMS_DENIED" ]
 	[ ! -e ct.bin ]
-	[ "$(requests)" -eq 1 ]
+	[ "$(kms_requests)" -eq 1 ]
 	run --separate-stderr -5 kms-encrypt --key-id alias/nope --plaintext-file pt -f base64
 	[ "$stderr" = "kms-encrypt: NotFoundException: Key 'alias/nope' does not exist" ]
 	[ -z "$output" ]
 	run --separate-stderr -5 kms-encrypt --key-id alias/disabled --plaintext-file pt -f base64
 	[ "$stderr" = "kms-encrypt: DisabledException: arn:aws:kms:us-east-1:111122223333:key/66666666-7777-8888-9999-000000000000 is disabled." ]
-	[ "$(requests)" -eq 3 ]
+	[ "$(kms_requests)" -eq 3 ]
 }
 
 @test "throttling and dropped connections are retried; 5xx past --retries is exit 6" {
 	kms_up --throttle 2
 	printf x >pt
 	run --separate-stderr -0 kms-encrypt --key-id alias/test --plaintext-file pt -o ct.bin
-	[ "$(requests)" -eq 3 ]
+	[ "$(kms_requests)" -eq 3 ]
 	[ "$(kms_log_field 2 error)" = ThrottlingException ]
 	kms_open ct.bin | cmp pt -
-	restart --drop 1
+	kms_restart --drop 1
 	run --separate-stderr -0 kms-encrypt --key-id alias/test --plaintext-file pt -f base64
-	[ "$(requests)" -eq 2 ]
-	restart --status 503
+	[ "$(kms_requests)" -eq 2 ]
+	kms_restart --status 503
 	run --separate-stderr -6 kms-encrypt --key-id alias/test --plaintext-file pt --retries 0 -o ct2.bin
 	[ "$stderr" = "kms-encrypt: KMS still failing after 1 attempt: ServiceUnavailableException: injected by kms-responder" ]
-	[ "$(requests)" -eq 1 ]
+	[ "$(kms_requests)" -eq 1 ]
 	run --separate-stderr -6 kms-encrypt --key-id alias/test --plaintext-file pt --retries 1 -o ct2.bin
 	[ "$stderr" = "kms-encrypt: KMS still failing after 2 attempts: ServiceUnavailableException: injected by kms-responder" ]
-	[ "$(requests)" -eq 3 ]
+	[ "$(kms_requests)" -eq 3 ]
 	[ ! -e ct2.bin ]
 }
 
@@ -188,26 +148,23 @@ restart() {
 	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
 	run --separate-stderr -2 kms-encrypt --key-id alias/test --plaintext-file pt -f base64
 	[ "$stderr" = "kms-encrypt: no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give --credentials FILE" ]
-	[ "$(requests)" -eq 0 ]
+	[ "$(kms_requests)" -eq 0 ]
 	printf '{"AccessKeyId": "%s", "SecretAccessKey": "%s", "Token": "%s", "Expiration": "2099-01-01T00:00:00Z"}\n' \
 		"$KMS_AK" "$KMS_SK" "$KMS_TOK" >creds.json
 	run --separate-stderr -0 kms-encrypt --key-id alias/test --plaintext-file pt -f base64 --credentials creds.json
-	logged 1 '{"KeyId": "alias/test", "Plaintext": "eA=="}'
+	kms_logged_plain Encrypt 1 '{"KeyId": "alias/test", "Plaintext": "eA=="}'
 	run --separate-stderr -0 kms-encrypt --key-id alias/test --plaintext-file pt -f base64 --credentials - <creds.json
-	logged 2 '{"KeyId": "alias/test", "Plaintext": "eA=="}'
+	kms_logged_plain Encrypt 2 '{"KeyId": "alias/test", "Plaintext": "eA=="}'
 }
 
 @test "a key policy on PCR0 does not stop Encrypt: the parent seals for the enclave" {
-	kms_need_py
 	local pcr0
 	pcr0=$(json_get "$(cat "$F/app.pcrs")" PCR0)
-	sim --debug-mode
-	responder --root "$F/pki/root.pem" --require-pcr0 "$pcr0"
-	kms_env
+	kms_up_debug --require-pcr0 "$pcr0"
 	printf 'for the enclave only' >pt
 	run --separate-stderr -0 kms-encrypt --key-id alias/test --plaintext-file pt -o ct.bin
 	kms_open ct.bin | cmp pt -
-	logged 1 '{"KeyId": "alias/test", "Plaintext": "Zm9yIHRoZSBlbmNsYXZlIG9ubHk="}'
+	kms_logged_plain Encrypt 1 '{"KeyId": "alias/test", "Plaintext": "Zm9yIHRoZSBlbmNsYXZlIG9ubHk="}'
 }
 
 @test "--endpoint, --region and --verbose; the default target is https://kms.REGION.amazonaws.com/" {
@@ -220,7 +177,7 @@ restart() {
 	[[ "$stderr" == *"kms-encrypt: KMS at '$url', region us-east-1"* ]]
 	[[ "$stderr" =~ kms-encrypt:\ Encrypt:\ HTTP\ 200\ in\ [0-9.]+\ ms\ \(1\ attempt ]]
 	[[ "$stderr" != *"RSA"* && "$stderr" != *"attestation"* ]]
-	logged 1 '{"KeyId": "alias/test", "Plaintext": "eA=="}'
+	kms_logged_plain Encrypt 1 '{"KeyId": "alias/test", "Plaintext": "eA=="}'
 	# no endpoint: KMS itself, straight over TCP (not vsock); the empty
 	# plaintext stops the run before any connection
 	: >empty

@@ -8,50 +8,6 @@ load common
 load nsm_sim
 load kms
 
-setup_file() {
-	kms_setup_file
-}
-
-teardown() {
-	kms_teardown
-}
-
-# (Loop counters are not called i: bats 1.8's run changes a global i.)
-ARN=arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
-
-# logged N OP BODY: the responder's Nth request was OP with BODY (compared
-# as JSON, without its Recipient) and a Recipient whose attestation document
-# verified.  One python run for all of it.
-logged() {
-	"$PYTHON" - "$T/kms.log" "$@" <<'PY'
-import json, sys
-log, n, op, body = sys.argv[1], int(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4])
-lines = open(log).read().splitlines()
-e = lines[n - 1] if len(lines) >= n else sys.exit(f"only {len(lines)} requests logged")
-e = json.loads(e)
-b = dict(e["body"])
-r = b.pop("Recipient", None)
-bad = []
-if e["op"] != op: bad.append(f"op {e['op']}")
-if e["sigv4"] != "ok": bad.append(f"sigv4 {e['sigv4']}")
-if not e["recipient"] or e["attestation"] != "ok": bad.append(f"attestation {e['attestation']}")
-if not r or r.get("KeyEncryptionAlgorithm") != "RSAES_OAEP_SHA_256": bad.append(f"Recipient {r}")
-if b != body: bad.append(f"body {json.dumps(b)}")
-sys.exit("; ".join(bad) if bad else 0)
-PY
-}
-
-# restart [RESPONDER ARGS]: a fresh nsm-sim and responder with these faults.
-restart() {
-	kms_teardown
-	rm -f "$T/kms.log" "$T/kms.port" "$T/nsm.pid" "$T/nsm.sock"
-	kms_up "$@"
-}
-
-requests() {
-	if [ -s "$T/kms.log" ]; then wc -l <"$T/kms.log"; else echo 0; fi
-}
-
 keys_are() {
 	local got
 	got=$("$PYTHON" -c 'import json,sys; print(" ".join(json.loads(open(sys.argv[1]).read())))' "$1")
@@ -68,14 +24,14 @@ b64field() {
 	[ -z "$stderr" ]
 	printf '%s\n' "$output" >out.json
 	keys_are out.json "KeyId CiphertextBlob Plaintext"
-	[ "$(json_get "$output" KeyId)" = "$ARN" ]
+	[ "$(json_get "$output" KeyId)" = "$KMS_ARN" ]
 	b64field out.json Plaintext >key.bin
 	b64field out.json CiphertextBlob >key.enc
 	[ "$(stat -c %s key.bin)" -eq 32 ]
 	kms_open key.enc >opened.bin
 	cmp key.bin opened.bin
-	[ "$(requests)" -eq 1 ]
-	logged 1 GenerateDataKey '{"KeyId": "alias/test", "KeySpec": "AES_256"}'
+	[ "$(kms_requests)" -eq 1 ]
+	kms_logged GenerateDataKey 1 '{"KeyId": "alias/test", "KeySpec": "AES_256"}'
 }
 
 @test "AES_128 with --context, --grant-token and -o: the blob opens only with that context" {
@@ -91,7 +47,7 @@ b64field() {
 	kms_open key.enc '{"app": "vault", "env": "prod"}' >opened.bin
 	cmp key.bin opened.bin
 	run ! kms_open key.enc '{"app": "vault"}'
-	logged 1 GenerateDataKey '{"KeyId": "alias/other", "KeySpec": "AES_128",
+	kms_logged GenerateDataKey 1 '{"KeyId": "alias/other", "KeySpec": "AES_128",
 		"EncryptionContext": {"app": "vault", "env": "prod"}, "GrantTokens": ["G1", "G2"]}'
 }
 
@@ -106,7 +62,7 @@ b64field() {
 		b64field out.json CiphertextBlob >key.enc
 		[ "$(stat -c %s key.bin)" -eq "$n" ]
 		kms_open key.enc | cmp key.bin -
-		logged $seq GenerateDataKey "{\"KeyId\": \"alias/test\", \"NumberOfBytes\": $n}"
+		kms_logged GenerateDataKey $seq "{\"KeyId\": \"alias/test\", \"NumberOfBytes\": $n}"
 	done
 }
 
@@ -172,14 +128,14 @@ b64field() {
 		printf '%s\n' "$output" >out.json
 		keys_are out.json "KeyId KeyPairSpec PublicKey PrivateKeyCiphertextBlob PrivateKeyPlaintext"
 		[ "$(json_get "$output" KeyPairSpec)" = "$spec" ]
-		[ "$(json_get "$output" KeyId)" = "$ARN" ]
+		[ "$(json_get "$output" KeyId)" = "$KMS_ARN" ]
 		b64field out.json PrivateKeyPlaintext >priv.der
 		b64field out.json PublicKey >pub.der
 		b64field out.json PrivateKeyCiphertextBlob >priv.enc
 		openssl pkey -inform DER -in priv.der -pubout -outform DER -out derived.der
 		cmp pub.der derived.der
 		kms_open priv.enc '{"app": "x"}' | cmp priv.der -
-		logged $seq GenerateDataKeyPair \
+		kms_logged GenerateDataKeyPair $seq \
 			"{\"KeyId\": \"alias/test\", \"KeyPairSpec\": \"$spec\", \"EncryptionContext\": {\"app\": \"x\"}}"
 	done
 }
@@ -243,7 +199,7 @@ b64field() {
 	done
 	run --separate-stderr -2 kms-genkey --key-id k --bytes 1 $(printf -- '--grant-token g%d ' {1..11})
 	[ "$stderr" = "kms-genkey: too many --grant-token: KMS takes at most 10" ]
-	[ "$(requests)" -eq 0 ]
+	[ "$(kms_requests)" -eq 0 ]
 	[ ! -e k.bin ]
 }
 
@@ -251,7 +207,7 @@ b64field() {
 	kms_up
 	run -2 script -qec "kms-genkey --key-id alias/test --bytes 8 -o out.json --plaintext-out -" /dev/null
 	[[ "$output" == *"kms-genkey: refusing to write binary data to a terminal (use -o FILE or --force)"* ]]
-	[ "$(requests)" -eq 0 ]
+	[ "$(kms_requests)" -eq 0 ]
 	[ ! -e out.json ]
 }
 
@@ -313,33 +269,33 @@ b64field() {
 @test "KMS refusals verbatim, exit 5, not retried, no output left" {
 	kms_up
 	run --separate-stderr -5 kms-genkey --key-id alias/denied --key-spec AES_256 --plaintext-out key.bin
-	[ "$stderr" = "kms-genkey: AccessDeniedException: User: arn:aws:sts::111122223333:assumed-role/test/enclave is not authorized to perform this operation on arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555 because no resource-based policy allows it" ]
+	[ "$stderr" = "kms-genkey: $KMS_DENIED" ]
 	[ -z "$output" ]
 	[ ! -e key.bin ]
-	[ "$(requests)" -eq 1 ]
+	[ "$(kms_requests)" -eq 1 ]
 	run --separate-stderr -5 kms-genkey --key-id alias/nope --pair RSA_2048
 	[ "$stderr" = "kms-genkey: NotFoundException: Key 'alias/nope' does not exist" ]
 	run --separate-stderr -5 kms-genkey --key-id alias/disabled --bytes 4
 	[ "$stderr" = "kms-genkey: DisabledException: arn:aws:kms:us-east-1:111122223333:key/66666666-7777-8888-9999-000000000000 is disabled." ]
-	[ "$(requests)" -eq 3 ]
+	[ "$(kms_requests)" -eq 3 ]
 }
 
 @test "throttling and dropped connections are retried; 5xx past --retries is exit 6" {
 	kms_up --throttle 2
 	run --separate-stderr -0 kms-genkey --key-id alias/test --key-spec AES_256
-	[ "$(requests)" -eq 3 ]
+	[ "$(kms_requests)" -eq 3 ]
 	[ "$(kms_log_field 1 error)" = ThrottlingException ]
 	[ "$(kms_log_field 3 status)" = 200 ]
-	restart --drop 1
+	kms_restart --drop 1
 	run --separate-stderr -0 kms-genkey --key-id alias/test --bytes 3
-	[ "$(requests)" -eq 2 ]
-	restart --status 503
+	[ "$(kms_requests)" -eq 2 ]
+	kms_restart --status 503
 	run --separate-stderr -6 kms-genkey --key-id alias/test --key-spec AES_256 --retries 0 --plaintext-out k
 	[ "$stderr" = "kms-genkey: KMS still failing after 1 attempt: ServiceUnavailableException: injected by kms-responder" ]
-	[ "$(requests)" -eq 1 ]
+	[ "$(kms_requests)" -eq 1 ]
 	run --separate-stderr -6 kms-genkey --key-id alias/test --key-spec AES_256 --retries 1 --plaintext-out k
 	[ "$stderr" = "kms-genkey: KMS still failing after 2 attempts: ServiceUnavailableException: injected by kms-responder" ]
-	[ "$(requests)" -eq 3 ]
+	[ "$(kms_requests)" -eq 3 ]
 	[ ! -e k ]
 }
 
@@ -356,7 +312,7 @@ b64field() {
 	export NITROKIT_NSM=unix:$T/no-such.sock
 	run --separate-stderr -2 kms-genkey --key-id alias/test --key-spec AES_256
 	[ "$stderr" = "kms-genkey: no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give --credentials FILE" ]
-	[ "$(requests)" -eq 0 ]
+	[ "$(kms_requests)" -eq 0 ]
 }
 
 @test "--credentials FILE and - in the instance-metadata shape; bad credential files" {
@@ -365,10 +321,10 @@ b64field() {
 	printf '{"Code": "Success", "AccessKeyId": "%s", "SecretAccessKey": "%s", "Token": "%s", "Expiration": "2099-01-01T00:00:00Z"}\n' \
 		"$KMS_AK" "$KMS_SK" "$KMS_TOK" >creds.json
 	run --separate-stderr -0 kms-genkey --key-id alias/test --bytes 8 --credentials creds.json
-	logged 1 GenerateDataKey '{"KeyId": "alias/test", "NumberOfBytes": 8}'
+	kms_logged GenerateDataKey 1 '{"KeyId": "alias/test", "NumberOfBytes": 8}'
 	[ "$(kms_log_field 1 headers x-amz-security-token)" = "$KMS_TOK" ]
 	run --separate-stderr -0 kms-genkey --key-id alias/test --bytes 8 --credentials - <creds.json
-	logged 2 GenerateDataKey '{"KeyId": "alias/test", "NumberOfBytes": 8}'
+	kms_logged GenerateDataKey 2 '{"KeyId": "alias/test", "NumberOfBytes": 8}'
 	# a credentials file that is not one: exit 3 or 4 before anything else
 	printf 'not json' >bad.json
 	printf '{"AccessKeyId": "%s"}' "$KMS_AK" >partial.json
@@ -381,25 +337,20 @@ b64field() {
 	[ "$stderr" = "kms-genkey: cannot open 'missing.json': No such file or directory" ]
 	run --separate-stderr -4 kms-genkey --key-id alias/test --bytes 8 --credentials adir
 	[ "$stderr" = "kms-genkey: cannot read 'adir': Is a directory" ]
-	[ "$(requests)" -eq 2 ]
+	[ "$(kms_requests)" -eq 2 ]
 }
 
 @test "debug-mode enclave and a key policy on PCR0: AccessDenied, exit 5 (the keys stay protected)" {
-	kms_need_py
 	local pcr0
 	pcr0=$(json_get "$(cat "$F/app.pcrs")" PCR0)
-	sim --debug-mode
-	responder --root "$F/pki/root.pem" --require-pcr0 "$pcr0"
-	kms_env
+	kms_up_debug --require-pcr0 "$pcr0"
 	run --separate-stderr -5 kms-genkey --key-id alias/test --key-spec AES_256 --plaintext-out key.bin
 	[ "$stderr" = "kms-genkey: AccessDeniedException: PCR0 of the attestation document does not match the key policy" ]
 	[ ! -e key.bin ]
 	[ "$(kms_log_field 1 attestation)" = ok ]
 	[ "$(kms_log_field 1 pcr0)" = "$(printf '0%.0s' {1..96})" ]
 	# the same policy admits the real image
-	stop_sim
-	rm -f "$T/nsm.pid" "$T/nsm.sock"
-	sim
+	kms_sim_restart
 	run --separate-stderr -0 kms-genkey --key-id alias/test --key-spec AES_256
 	[ "$(kms_log_field 2 pcr0)" = "$pcr0" ]
 }
@@ -410,7 +361,7 @@ b64field() {
 	unset NITROKIT_NSM AWS_ENDPOINT_URL_KMS AWS_REGION
 	run --separate-stderr -0 kms-genkey --key-id alias/test --bytes 4 --nsm "$nsm" --endpoint "$url" \
 		--region us-east-1 --rsa-bits 2048 -v
-	logged 1 GenerateDataKey '{"KeyId": "alias/test", "NumberOfBytes": 4}'
+	kms_logged GenerateDataKey 1 '{"KeyId": "alias/test", "NumberOfBytes": 4}'
 	[[ "$stderr" == *"kms-genkey: KMS at '$url', region us-east-1"* ]]
 	[[ "$stderr" == *"kms-genkey: RSA-2048 key generated in "*" ms"* ]]
 	[[ "$stderr" == *"kms-genkey: attestation document of "*" bytes in "*" ms"* ]]

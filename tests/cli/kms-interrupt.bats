@@ -7,37 +7,6 @@ load common
 load nsm_sim
 load kms
 
-setup_file() {
-	kms_setup_file
-}
-
-teardown() {
-	kms_teardown
-}
-
-# Two ciphertexts of the responder's own sealing, base64 one per line.
-lines() {
-	printf 'first secret' >pt1
-	printf 'second secret' >pt2
-	kms_seal pt1 ct1
-	kms_seal pt2 ct2
-	base64 -w0 ct1 >lines.txt
-	echo >>lines.txt
-	base64 -w0 ct2 >>lines.txt
-	echo >>lines.txt
-}
-
-# wait_for CMD...: retry CMD for up to 10 s.
-wait_for() {
-	local n
-	for ((n = 0; n < 400; n++)); do
-		"$@" && return 0
-		sleep 0.025
-	done
-	echo "timed out: $*"
-	return 1
-}
-
 # Has process $1 an open file under directory $2 with something in it?  The
 # temporary is found whether it has a name or not (O_TMPFILE).
 holds_data_in() {
@@ -58,7 +27,7 @@ killed() {
 
 @test "--batch -o: SIGTERM or SIGHUP after a plaintext was written leaves no file" {
 	kms_up
-	lines
+	kms_seal_lines 2
 	local sig pid w
 	for sig in TERM HUP; do
 		rm -rf out in.fifo
@@ -70,7 +39,7 @@ killed() {
 		pid=$!
 		exec {w}>in.fifo
 		head -1 lines.txt >&"$w"
-		wait_for holds_data_in "$pid" "$T/out"
+		kms_wait_for holds_data_in "$pid" "$T/out"
 		killed "$sig" "$pid"
 		exec {w}>&-
 		ls -A out >left
@@ -80,14 +49,14 @@ killed() {
 
 @test "--batch -o: SIGTERM during a slow KMS call leaves no temporary, and the old file" {
 	kms_up --delay 30
-	lines
+	kms_seal_lines 2
 	local pid
 	mkdir out
 	echo OLD >out/plain.txt
 	kms-decrypt --batch -o "$T/out/plain.txt" <lines.txt 3>&- &
 	pid=$!
 	# the request is logged before the responder's delay: the tool is mid-call
-	wait_for test -s "$T/kms.log"
+	kms_wait_logged
 	killed TERM "$pid"
 	ls -A out >left
 	[ "$(cat left)" = plain.txt ] || { echo "left in out/: $(cat left)"; false; }
@@ -103,7 +72,7 @@ killed() {
 	TMPDIR="$T/tmp" NITROKIT_BACKOFF_MS=2000 kms-encrypt --vsock "@nk-none-$$" --key-id alias/test \
 		--plaintext-file pt --retries 10 -o out 3>&- &
 	local pid=$!
-	wait_for compgen -G 'tmp/nitrokit-*/kms'
+	kms_wait_for compgen -G 'tmp/nitrokit-*/kms'
 	kill -TERM "$pid"
 	local rc=0
 	wait "$pid" || rc=$?

@@ -6,48 +6,6 @@ load common
 load nsm_sim
 load kms
 
-setup_file() {
-	kms_setup_file
-}
-
-teardown() {
-	kms_teardown
-}
-
-# (Loop counters are not called i: bats 1.8's run changes a global i.)
-
-# logged N BODY: the responder's Nth request was GenerateRandom with BODY
-# (compared as JSON, without its Recipient) and an attestation that verified.
-logged() {
-	"$PYTHON" - "$T/kms.log" "$@" <<'PY'
-import json, sys
-log, n, body = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
-lines = open(log).read().splitlines()
-if len(lines) < n:
-    sys.exit(f"only {len(lines)} requests logged")
-e = json.loads(lines[n - 1])
-b = dict(e["body"])
-r = b.pop("Recipient", None)
-bad = []
-if e["op"] != "GenerateRandom": bad.append(f"op {e['op']}")
-if e["sigv4"] != "ok": bad.append(f"sigv4 {e['sigv4']}")
-if not e["recipient"] or e["attestation"] != "ok": bad.append(f"attestation {e['attestation']}")
-if not r or r.get("KeyEncryptionAlgorithm") != "RSAES_OAEP_SHA_256": bad.append(f"Recipient {r}")
-if b != body: bad.append(f"body {json.dumps(b)}")
-sys.exit("; ".join(bad) if bad else 0)
-PY
-}
-
-requests() {
-	if [ -s "$T/kms.log" ]; then wc -l <"$T/kms.log"; else echo 0; fi
-}
-
-restart() {
-	kms_teardown
-	rm -f "$T/kms.log" "$T/kms.port" "$T/nsm.pid" "$T/nsm.sock"
-	kms_up "$@"
-}
-
 @test "default: 32 bytes as one line of hex, like nsm-random; two runs differ" {
 	kms_up
 	run --separate-stderr -0 kms-random
@@ -57,21 +15,21 @@ restart() {
 	run --separate-stderr -0 kms-random
 	[[ "$output" =~ ^[0-9a-f]{64}$ ]]
 	[ "$output" != "$first" ]
-	logged 1 '{"NumberOfBytes": 32}'
-	logged 2 '{"NumberOfBytes": 32}'
+	kms_logged GenerateRandom 1 '{"NumberOfBytes": 32}'
+	kms_logged GenerateRandom 2 '{"NumberOfBytes": 32}'
 }
 
 @test "--bytes 1 and 1024 with base64, hex and raw" {
 	kms_up
 	run --separate-stderr -0 kms-random --bytes 1 --format base64
 	[ "$(printf '%s' "$output" | base64 -d | wc -c)" -eq 1 ]
-	logged 1 '{"NumberOfBytes": 1}'
+	kms_logged GenerateRandom 1 '{"NumberOfBytes": 1}'
 	run --separate-stderr -0 kms-random -n 1024 -f hex
 	[[ "$output" =~ ^[0-9a-f]{2048}$ ]]
-	logged 2 '{"NumberOfBytes": 1024}'
+	kms_logged GenerateRandom 2 '{"NumberOfBytes": 1024}'
 	kms-random --bytes 48 --format raw >r.bin
 	[ "$(stat -c %s r.bin)" -eq 48 ]
-	logged 3 '{"NumberOfBytes": 48}'
+	kms_logged GenerateRandom 3 '{"NumberOfBytes": 48}'
 }
 
 @test "--format kmstool prints one PLAINTEXT line, as kmstool_enclave_cli genrandom" {
@@ -91,12 +49,12 @@ restart() {
 	run --separate-stderr -0 kms-random --output key.hex
 	[ -z "$output" ]
 	[[ "$(cat key.hex)" =~ ^[0-9a-f]{64}$ ]]
-	[ "$(requests)" -eq 2 ]
+	[ "$(kms_requests)" -eq 2 ]
 	run -2 script -qec "kms-random -f raw" /dev/null
 	[[ "$output" == *"kms-random: refusing to write binary data to a terminal (use -o FILE or --force)"* ]]
-	[ "$(requests)" -eq 2 ]
+	[ "$(kms_requests)" -eq 2 ]
 	run -0 script -qec "kms-random -n 4 -f raw --force >/dev/null" /dev/null
-	[ "$(requests)" -eq 3 ]
+	[ "$(kms_requests)" -eq 3 ]
 }
 
 @test "bad command lines: exit 2 with the reason, before any NSM or KMS call" {
@@ -123,7 +81,7 @@ restart() {
 		[ -z "$output" ] || { echo "stdout for: $c"; return 1; }
 		[ "$stderr" = "kms-random: $msg" ] || { echo "for: $c"; echo "got: $stderr"; return 1; }
 	done
-	[ "$(requests)" -eq 0 ]
+	[ "$(kms_requests)" -eq 0 ]
 }
 
 @test "KMS refusals verbatim, exit 5, nothing written" {
@@ -132,31 +90,31 @@ restart() {
 	[ "$stderr" = "kms-random: AccessDeniedException: no kms:GenerateRandom for this role" ]
 	[ -z "$output" ]
 	[ ! -e r.hex ]
-	[ "$(requests)" -eq 1 ]
+	[ "$(kms_requests)" -eq 1 ]
 }
 
 @test "throttling and dropped connections are retried; 5xx past --retries is exit 6" {
 	kms_up --throttle 1
 	run --separate-stderr -0 kms-random -n 8
-	[ "$(requests)" -eq 2 ]
+	[ "$(kms_requests)" -eq 2 ]
 	[ "$(kms_log_field 1 error)" = ThrottlingException ]
-	logged 2 '{"NumberOfBytes": 8}'
-	restart --drop 2
+	kms_logged GenerateRandom 2 '{"NumberOfBytes": 8}'
+	kms_restart --drop 2
 	run --separate-stderr -0 kms-random -n 8
-	[ "$(requests)" -eq 3 ]
-	restart --status 503
+	[ "$(kms_requests)" -eq 3 ]
+	kms_restart --status 503
 	run --separate-stderr -6 kms-random --retries 0
 	[ "$stderr" = "kms-random: KMS still failing after 1 attempt: ServiceUnavailableException: injected by kms-responder" ]
 	[ -z "$output" ]
-	[ "$(requests)" -eq 1 ]
+	[ "$(kms_requests)" -eq 1 ]
 	run --separate-stderr -6 kms-random --retries 1 -o r.hex
 	[ "$stderr" = "kms-random: KMS still failing after 2 attempts: ServiceUnavailableException: injected by kms-responder" ]
-	[ "$(requests)" -eq 3 ]
+	[ "$(kms_requests)" -eq 3 ]
 	[ ! -e r.hex ]
-	restart --status 500:1
+	kms_restart --status 500:1
 	run --separate-stderr -0 kms-random --retries 1
 	[ "$(kms_log_field 1 error)" = KMSInternalException ]
-	[ "$(requests)" -eq 2 ]
+	[ "$(kms_requests)" -eq 2 ]
 }
 
 @test "missing credentials: exit 2 with what to set; --credentials FILE and -" {
@@ -164,27 +122,24 @@ restart() {
 	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
 	run --separate-stderr -2 kms-random
 	[ "$stderr" = "kms-random: no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give --credentials FILE" ]
-	[ "$(requests)" -eq 0 ]
+	[ "$(kms_requests)" -eq 0 ]
 	printf '{"AccessKeyId": "%s", "SecretAccessKey": "%s", "Token": "%s", "Expiration": "2099-01-01T00:00:00Z"}\n' \
 		"$KMS_AK" "$KMS_SK" "$KMS_TOK" >creds.json
 	run --separate-stderr -0 kms-random --credentials creds.json
-	logged 1 '{"NumberOfBytes": 32}'
+	kms_logged GenerateRandom 1 '{"NumberOfBytes": 32}'
 	run --separate-stderr -0 kms-random --credentials - <creds.json
-	logged 2 '{"NumberOfBytes": 32}'
+	kms_logged GenerateRandom 2 '{"NumberOfBytes": 32}'
 	printf '{"AccessKeyId": "%s", "SecretAccessKey": "%s", "Expiration": "2001-01-01T00:00:00Z"}\n' \
 		"$KMS_AK" "$KMS_SK" >old.json
 	run --separate-stderr -3 kms-random --credentials old.json
 	[ "$stderr" = "kms-random: credentials expired at 2001-01-01T00:00:00Z" ]
-	[ "$(requests)" -eq 2 ]
+	[ "$(kms_requests)" -eq 2 ]
 }
 
 @test "debug-mode enclave and a key policy on PCR0: AccessDenied, exit 5" {
-	kms_need_py
 	local pcr0
 	pcr0=$(json_get "$(cat "$F/app.pcrs")" PCR0)
-	sim --debug-mode
-	responder --root "$F/pki/root.pem" --require-pcr0 "$pcr0"
-	kms_env
+	kms_up_debug --require-pcr0 "$pcr0"
 	run --separate-stderr -5 kms-random
 	[ "$stderr" = "kms-random: AccessDeniedException: PCR0 of the attestation document does not match the key policy" ]
 	[ -z "$output" ]
@@ -199,7 +154,7 @@ restart() {
 	run --separate-stderr -0 kms-random --nsm "$nsm" --endpoint "$url" --region us-east-1 \
 		--rsa-bits 4096 --timeout 20 --verbose
 	[[ "$output" =~ ^[0-9a-f]{64}$ ]]
-	logged 1 '{"NumberOfBytes": 32}'
+	kms_logged GenerateRandom 1 '{"NumberOfBytes": 32}'
 	[[ "$stderr" == *"kms-random: KMS at '$url', region us-east-1"* ]]
 	[[ "$stderr" == *"kms-random: RSA-4096 key generated in "*" ms"* ]]
 	[[ "$stderr" == *"kms-random: attestation document of "*" bytes in "*" ms"* ]]

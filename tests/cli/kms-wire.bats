@@ -14,10 +14,6 @@ load kms
 KMS_HOST=kms.us-east-1.amazonaws.com
 PIDS=()
 
-setup_file() {
-	kms_setup_file
-}
-
 teardown() {
 	local p
 	for p in "${PIDS[@]}"; do
@@ -64,13 +60,7 @@ forward() {
 	NAME=${NAME:0:13}
 	socat "ABSTRACT-LISTEN:$NAME,fork" "TCP:127.0.0.1:$1" 3>&- &
 	PIDS+=($!)
-	local i
-	for ((i = 0; i < 200; i++)); do
-		grep -q "@$NAME\$" /proc/net/unix 2>/dev/null && return 0
-		sleep 0.025
-	done
-	echo "socat did not start"
-	return 1
+	kms_wait_for grep -q "@$NAME\$" /proc/net/unix || { echo "socat did not start"; return 1; }
 }
 
 # capture [CERT KEY]: a server on 127.0.0.1 ($CAP_PORT; HTTPS with CERT) that
@@ -113,13 +103,8 @@ srv.serve_forever()
 PY
 	"$PYTHON" "$T/capture.py" "$T/cap.port" "$T/captured" "$@" 3>&- &
 	PIDS+=($!)
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[ -s "$T/cap.port" ] && { CAP_PORT=$(cat "$T/cap.port"); return 0; }
-		sleep 0.025
-	done
-	echo "capture server did not start"
-	return 1
+	kms_wait_for test -s "$T/cap.port" || { echo "capture server did not start"; return 1; }
+	CAP_PORT=$(cat "$T/cap.port")
 }
 
 # botocore_vs_captured SCHEME REGION: botocore's Authorization for the captured
@@ -170,6 +155,15 @@ print(one("authorization"))
 print("token:", one("x-amz-security-token"))
 print("host:", one("host"))
 PY
+}
+
+# tls_standin [RESPONDER ARGS]: the responder serving HTTPS with srv.pem
+# (make_ca first) behind the vsock stand-in "@$NAME", no endpoint in the
+# environment.
+tls_standin() {
+	kms_up --tls-cert srv.pem --tls-key srv.key --cms python "$@" || return 1
+	unset AWS_ENDPOINT_URL_KMS
+	forward "$(cat "$T/kms.port")"
 }
 
 # plain_prepare: PLAIN=(one KMS call): kms-encrypt when built (no NSM needed),
@@ -251,26 +245,21 @@ assert len(base64.b64decode(b["Recipient"]["AttestationDocument"])) > 1000' "$T/
 @test "TLS through the vsock stand-in: kms-decrypt reaches the responder, SNI and Host name the KMS host" {
 	need_tool kms-decrypt
 	make_ca "$KMS_HOST"
-	kms_up --tls-cert srv.pem --tls-key srv.key --cms python
-	unset AWS_ENDPOINT_URL_KMS
-	forward "$(cat "$T/kms.port")"
+	tls_standin
 	printf 'secret over TLS through the stand-in' >pt
 	kms_seal pt ct.bin
 	run -0 kms-decrypt --vsock "@$NAME" --ca-bundle ca.pem --ciphertext-file ct.bin -o back
 	cmp pt back
 	[ "$(kms_log_field 1 sni)" = "$KMS_HOST" ]
 	[ "$(kms_log_field 1 headers host)" = "$KMS_HOST" ]
-	[ "$(kms_log_field 1 sigv4)" = ok ]
-	[ "$(kms_log_field 1 attestation)" = ok ]
+	kms_logged Decrypt 1 "{\"CiphertextBlob\": \"$(base64 -w0 ct.bin)\"}"
 	[ "$(kms_log_field 1 status)" = 200 ]
 }
 
 @test "the stand-in without the relay (no usable TMPDIR): an http(s)_proxy in the environment is not used" {
 	need_tool kms-decrypt
 	make_ca "$KMS_HOST"
-	kms_up --tls-cert srv.pem --tls-key srv.key --cms python
-	unset AWS_ENDPOINT_URL_KMS
-	forward "$(cat "$T/kms.port")"
+	tls_standin
 	printf 'no proxy between the enclave and its vsock-proxy' >pt
 	kms_seal pt ct.bin
 	# Port 1 on loopback: a proxy that would refuse every connection.
@@ -290,7 +279,7 @@ assert len(base64.b64decode(b["Recipient"]["AttestationDocument"])) > 1000' "$T/
 	[ "$output" = "kms-decrypt: cannot read CA bundle '$T/missing.pem': No such file or directory" ]
 	AWS_CA_BUNDLE="$T/missing.pem" run -4 kms-decrypt --ciphertext-file ct.bin -o back
 	[ ! -e back ]
-	[ ! -s "$T/kms.log" ]
+	[ "$(kms_requests)" -eq 0 ]
 }
 
 @test "an endpoint with a path, query or credentials is refused before anything is sent" {
@@ -302,31 +291,27 @@ assert len(base64.b64decode(b["Recipient"]["AttestationDocument"])) > 1000' "$T/
 	[ "$output" = "kms-decrypt: invalid endpoint '$KMS_URL/other': only a scheme, host and port (KMS is at the path /)" ]
 	AWS_ENDPOINT_URL_KMS="$KMS_URL/?x=1" run -2 kms-decrypt --ciphertext-file ct.bin -o back
 	[ ! -e back ]
-	[ ! -s "$T/kms.log" ]
+	[ "$(kms_requests)" -eq 0 ]
 }
 
 @test "TLS through the stand-in with a CA that did not sign the certificate: exit 6, nothing sent" {
 	need_tool kms-decrypt
 	make_ca "$KMS_HOST"
-	kms_up --tls-cert srv.pem --tls-key srv.key --cms python
-	unset AWS_ENDPOINT_URL_KMS
-	forward "$(cat "$T/kms.port")"
+	tls_standin
 	printf 'x' >pt
 	kms_seal pt ct.bin
 	run -6 kms-decrypt --vsock "@$NAME" --ca-bundle other.pem --ciphertext-file ct.bin -o back --retries 0
 	[[ "$output" == "kms-decrypt: cannot reach KMS at 'https://$KMS_HOST/' through '@$NAME': "* ]]
 	[[ "$output" == *"SSL certificate problem"*"(after 1 attempt)" ]]
 	[ ! -e back ]
-	[ ! -s "$T/kms.log" ]
+	[ "$(kms_requests)" -eq 0 ]
 	grep -q 'TLS handshake failed' "$T/kms.err"
 }
 
 @test "--region eu-west-1 through the stand-in: SNI, Host and scope follow the region" {
 	need_tool kms-decrypt
 	make_ca "$KMS_HOST" kms.eu-west-1.amazonaws.com
-	kms_up --tls-cert srv.pem --tls-key srv.key --cms python --region eu-west-1
-	unset AWS_ENDPOINT_URL_KMS
-	forward "$(cat "$T/kms.port")"
+	tls_standin --region eu-west-1
 	printf 'european secret' >pt
 	kms_seal pt ct.bin
 	run -0 kms-decrypt --vsock "@$NAME" --ca-bundle ca.pem --region eu-west-1 --ciphertext-file ct.bin -o back
@@ -339,33 +324,14 @@ assert len(base64.b64decode(b["Recipient"]["AttestationDocument"])) > 1000' "$T/
 @test "--region eu-west-1 with a certificate for us-east-1 only: exit 6 naming the host" {
 	need_tool kms-decrypt
 	make_ca "$KMS_HOST"
-	kms_up --tls-cert srv.pem --tls-key srv.key --cms python --region eu-west-1
-	unset AWS_ENDPOINT_URL_KMS
-	forward "$(cat "$T/kms.port")"
+	tls_standin --region eu-west-1
 	printf 'x' >pt
 	kms_seal pt ct.bin
 	run -6 kms-decrypt --vsock "@$NAME" --ca-bundle ca.pem --region eu-west-1 --ciphertext-file ct.bin -o back --retries 0
 	[[ "$output" == "kms-decrypt: cannot reach KMS at 'https://kms.eu-west-1.amazonaws.com/' through '@$NAME': "* ]]
 	[[ "$output" == *"no alternative certificate subject name matches target host name 'kms.eu-west-1.amazonaws.com'"* ]]
 	[ ! -e back ]
-	[ ! -s "$T/kms.log" ]
-}
-
-# batch_input N: N plaintexts in pt.N and their sealed blobs, base64, one a line, in batch.in;
-# expect.b64 holds the plaintexts in base64.
-batch_input() {
-	"$RESP_PY" - "$FIXTURES" "$1" <<'PY'
-import base64, os, sys, types
-sys.path.insert(0, sys.argv[1])
-import kms_responder as k
-a = types.SimpleNamespace(region="us-east-1", seed="nitrokit-kms-responder")
-kid, _ = k.find_key(a, "alias/test")
-with open("batch.in", "w") as b, open("expect.b64", "w") as e:
-    for i in range(int(sys.argv[2])):
-        pt = os.urandom(24) + b"%08d" % i
-        b.write(base64.b64encode(k.seal(a, kid, {}, pt)).decode() + "\n")
-        e.write(base64.b64encode(pt).decode() + "\n")
-PY
+	[ "$(kms_requests)" -eq 0 ]
 }
 
 # conn_summary: "<Decrypts with status 200> <distinct conn values>" of the log
@@ -379,15 +345,14 @@ print(sum(x["op"] == "Decrypt" and x["status"] == 200 for x in e), len(e), len({
 @test "--batch over TCP: N Decrypts on exactly one connection" {
 	need_tool kms-decrypt
 	kms_up --cms python
-	batch_input 25
-	run -0 kms-decrypt --batch <batch.in
-	[ "$output" = "$(cat expect.b64)" ]
+	kms_seal_lines 25
+	run -0 kms-decrypt --batch <lines.txt
+	[ "$output" = "$(cat want.txt)" ]
 	run -0 conn_summary
 	[ "$output" = "25 25 1" ]
 	# and each single run is a connection of its own
-	head -1 batch.in | base64 -d >one.bin
-	kms-decrypt --ciphertext-file one.bin >/dev/null
-	kms-decrypt --ciphertext-file one.bin >/dev/null
+	kms-decrypt --ciphertext-file ct1 >/dev/null
+	kms-decrypt --ciphertext-file ct1 >/dev/null
 	run -0 conn_summary
 	[ "$output" = "27 27 3" ]
 }
@@ -395,12 +360,10 @@ print(sum(x["op"] == "Decrypt" and x["status"] == 200 for x in e), len(e), len({
 @test "--batch through the TLS stand-in: one connection, one handshake" {
 	need_tool kms-decrypt
 	make_ca "$KMS_HOST"
-	kms_up --tls-cert srv.pem --tls-key srv.key --cms python
-	unset AWS_ENDPOINT_URL_KMS
-	forward "$(cat "$T/kms.port")"
-	batch_input 10
-	run -0 kms-decrypt --vsock "@$NAME" --ca-bundle ca.pem --batch <batch.in
-	[ "$output" = "$(cat expect.b64)" ]
+	tls_standin
+	kms_seal_lines 10
+	run -0 kms-decrypt --vsock "@$NAME" --ca-bundle ca.pem --batch <lines.txt
+	[ "$output" = "$(cat want.txt)" ]
 	run -0 conn_summary
 	[ "$output" = "10 10 1" ]
 	[ "$(kms_log_field 10 sni)" = "$KMS_HOST" ]

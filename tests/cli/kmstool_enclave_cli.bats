@@ -23,14 +23,6 @@ load kms
 # calls python some hundred times (kms_log_field, json_eq).
 [ -x "$RESP_PY" ] && PYTHON=$RESP_PY
 
-setup_file() {
-	kms_setup_file
-}
-
-teardown() {
-	kms_teardown
-}
-
 TOOL=kmstool_enclave_cli
 CREDS=(--aws-access-key-id "$KMS_AK" --aws-secret-access-key "$KMS_SK" --aws-session-token "$KMS_TOK")
 
@@ -74,13 +66,8 @@ b64hex() {
 	cmp out want
 	[ ! -s err ]
 	[ "$(readme_parse all out)" = "$(base64 -w0 pt)" ]
-	[ "$(kms_log_field 1 op)" = Decrypt ]
-	[ "$(kms_log_field 1 sigv4)" = ok ]
-	[ "$(kms_log_field 1 attestation)" = ok ]
-	[ "$(kms_log_field 1 recipient)" = true ]
 	# Nothing but the blob and the Recipient, as AWS's tool sends without --key-id.
-	json_eq "$(kms_log_field 1 body | "$PYTHON" -c 'import json,sys; b=json.load(sys.stdin); del b["Recipient"]; print(json.dumps(b))')" \
-		"{\"CiphertextBlob\": \"$(base64 -w0 blob)\"}"
+	kms_logged Decrypt 1 "{\"CiphertextBlob\": \"$(base64 -w0 blob)\"}"
 }
 
 @test "decrypt: --key-id and --encryption-algorithm go into the request" {
@@ -90,8 +77,8 @@ b64hex() {
 	run -0 --separate-stderr $TOOL decrypt "${CREDS[@]}" --ciphertext "$(base64 -w0 blob)" \
 		--key-id alias/test --encryption-algorithm SYMMETRIC_DEFAULT
 	[ "$output" = "PLAINTEXT: $(base64 -w0 pt)" ]
-	[ "$(kms_log_field 1 body KeyId)" = alias/test ]
-	[ "$(kms_log_field 1 body EncryptionAlgorithm)" = SYMMETRIC_DEFAULT ]
+	kms_logged Decrypt 1 "{\"CiphertextBlob\": \"$(base64 -w0 blob)\", \"KeyId\": \"alias/test\",
+		\"EncryptionAlgorithm\": \"SYMMETRIC_DEFAULT\"}"
 	# Another key than the blob's: KMS's IncorrectKeyException, exit 255.
 	run -255 --separate-stderr $TOOL decrypt "${CREDS[@]}" --ciphertext "$(base64 -w0 blob)" --key-id alias/other
 	[ "$output" = "" ]
@@ -116,7 +103,7 @@ b64hex() {
 	run -255 --separate-stderr $TOOL decrypt "${CREDS[@]}" --ciphertext 'AQ*D'
 	[ "$output" = "" ]
 	[ "$stderr" = "$TOOL: --ciphertext is not base64: invalid base64 character at offset 2" ]
-	[ ! -s "$T/kms.log" ]
+	[ "$(kms_requests)" -eq 0 ]
 }
 
 @test "decrypt: KMS's InvalidCiphertextException is exit 255 with its name, not retried" {
@@ -124,7 +111,7 @@ b64hex() {
 	run -255 --separate-stderr $TOOL decrypt "${CREDS[@]}" --ciphertext "$(head -c 96 /dev/zero | base64 -w0)"
 	[ "$output" = "" ]
 	[ "$stderr" = "$TOOL: InvalidCiphertextException" ]
-	[ "$(wc -l <"$T/kms.log")" -eq 1 ]
+	[ "$(kms_requests)" -eq 1 ]
 }
 
 @test "decrypt: an empty plaintext is an empty PLAINTEXT: line" {
@@ -149,10 +136,7 @@ b64hex() {
 	[ "$(kms_open_b64 "$ct")" = "$(b64hex "$key")" ]
 	[ "$(readme_parse 0 out)" = "$ct" ]
 	[ "$(readme_parse 1 out)" = "$key" ]
-	[ "$(kms_log_field 1 op)" = GenerateDataKey ]
-	[ "$(kms_log_field 1 body KeySpec)" = AES_256 ]
-	[ "$(kms_log_field 1 body KeyId)" = alias/test ]
-	[ "$(kms_log_field 1 attestation)" = ok ]
+	kms_logged GenerateDataKey 1 '{"KeyId": "alias/test", "KeySpec": "AES_256"}'
 	# The blob is what a later decrypt takes.
 	run -0 --separate-stderr $TOOL decrypt "${CREDS[@]}" --ciphertext "$ct"
 	[ "$output" = "PLAINTEXT: $key" ]
@@ -167,21 +151,21 @@ b64hex() {
 	key=${lines[1]#PLAINTEXT: }
 	[ "$(b64hex "$key" | wc -c)" -eq 33 ]
 	[ "$(kms_open_b64 "${lines[0]#CIPHERTEXT: }")" = "$(b64hex "$key")" ]
-	[ "$(kms_log_field 1 body KeySpec)" = AES_128 ]
+	kms_logged GenerateDataKey 1 '{"KeyId": "alias/other", "KeySpec": "AES_128"}'
 }
 
 @test "genkey: KMS refusals are exit 255 with KMS's error text and nothing on stdout" {
 	up
 	run -255 --separate-stderr $TOOL genkey "${CREDS[@]}" --key-id alias/denied --key-spec AES-256
 	[ "$output" = "" ]
-	[ "$stderr" = "$TOOL: AccessDeniedException: User: arn:aws:sts::111122223333:assumed-role/test/enclave is not authorized to perform this operation on arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555 because no resource-based policy allows it" ]
+	[ "$stderr" = "$TOOL: $KMS_DENIED" ]
 	run -255 --separate-stderr $TOOL genkey "${CREDS[@]}" --key-id alias/nope --key-spec AES-256
 	[ "$output" = "" ]
 	[ "$stderr" = "$TOOL: NotFoundException: Key 'alias/nope' does not exist" ]
 	run -255 --separate-stderr $TOOL genkey "${CREDS[@]}" --key-id alias/disabled --key-spec AES-128
 	[ "$stderr" = "$TOOL: DisabledException: arn:aws:kms:us-east-1:111122223333:key/66666666-7777-8888-9999-000000000000 is disabled." ]
 	# Refusals are not retried: one request each.
-	[ "$(wc -l <"$T/kms.log")" -eq 3 ]
+	[ "$(kms_requests)" -eq 3 ]
 }
 
 @test "genkey: a key policy that wants another PCR0 refuses the enclave's document" {
@@ -196,18 +180,16 @@ b64hex() {
 
 @test "genrandom: --length 1, 37 and 1024 give that many bytes after PLAINTEXT:" {
 	up
-	local n i=0
+	local n seq=0
 	for n in 1 37 1024; do
-		i=$((i + 1))
+		seq=$((seq + 1))
 		$TOOL genrandom "${CREDS[@]}" --length "$n" >out
 		[ "$(wc -l <out)" -eq 1 ]
 		b64=$(sed -n 's/^PLAINTEXT: //p' out)
 		printf 'PLAINTEXT: %s\n' "$b64" | cmp - out
 		[ "$(b64hex "$b64" | tr -d '\n' | wc -c)" -eq $((2 * n)) ]
 		[ "$(readme_parse all out)" = "$b64" ]
-		[ "$(kms_log_field $i op)" = GenerateRandom ]
-		[ "$(kms_log_field $i body NumberOfBytes)" = "$n" ]
-		[ "$(kms_log_field $i recipient)" = true ]
+		kms_logged GenerateRandom $seq "{\"NumberOfBytes\": $n}"
 	done
 }
 
@@ -215,7 +197,7 @@ b64hex() {
 	up --throttle 2
 	run -0 --separate-stderr $TOOL genrandom "${CREDS[@]}" --length 8
 	[[ $output == "PLAINTEXT: "* ]]
-	[ "$(wc -l <"$T/kms.log")" -eq 3 ]
+	[ "$(kms_requests)" -eq 3 ]
 }
 
 @test "genrandom: a 5xx that persists is exit 255 after the retries" {
@@ -259,12 +241,12 @@ b64hex() {
 	[[ $output == "PLAINTEXT: "* ]]
 	run -0 --separate-stderr $TOOL genrandom --aws-access-key-id "$KMS_AK" --aws-secret-access-key "$KMS_SK" \
 		--aws-session-token "" --length 4
-	local i
-	for i in 1 2; do
-		[ "$(kms_log_field $i sigv4)" = ok ]
-		run kms_log_field $i headers
+	local seq
+	for seq in 1 2; do
+		[ "$(kms_log_field $seq sigv4)" = ok ]
+		run kms_log_field $seq headers
 		[[ $output != *x-amz-security-token* ]]
-		[[ $(kms_log_field $i headers authorization) == *"SignedHeaders=content-type;host;x-amz-date;x-amz-target,"* ]]
+		[[ $(kms_log_field $seq headers authorization) == *"SignedHeaders=content-type;host;x-amz-date;x-amz-target,"* ]]
 	done
 }
 
@@ -280,17 +262,13 @@ b64hex() {
 	up --delay 1
 	printf 'cmdline check' >pt
 	kms_seal pt blob
-	local b64 pid i rc=0
+	local b64 pid rc=0
 	b64=$(base64 -w0 blob)
 	$TOOL decrypt --region us-east-1 "${CREDS[@]}" --ciphertext "$b64" >out 2>err 3>&- &
 	pid=$!
 	# The request is logged before the responder's 1 s delay: by then argv
 	# has been parsed, and the process is still waiting for the answer.
-	for ((i = 0; i < 400; i++)); do
-		[ -s "$T/kms.log" ] && break
-		sleep 0.025
-	done
-	[ -s "$T/kms.log" ]
+	kms_wait_logged
 	tr '\0' '\n' <"/proc/$pid/cmdline" >cmdline
 	ps -o args= -p "$pid" >ps.txt
 	wait "$pid" || rc=$?
@@ -430,16 +408,13 @@ leak_check() {
 	printf '%s' "$(base64 -w0 pt)" | cmp - out
 	[ ! -s err ]
 	[ "$("$PYTHON" -c 'import sys; print(open(sys.argv[1]).read())' out)" = "$(base64 -w0 pt)" ]
-	[ "$(kms_log_field 1 op)" = Decrypt ]
-	[ "$(kms_log_field 1 sigv4)" = ok ]
-	[ "$(kms_log_field 1 attestation)" = ok ]
-	[ "$(kms_log_field 1 recipient)" = true ]
+	kms_logged Decrypt 1 "{\"CiphertextBlob\": \"$(base64 -w0 blob)\"}"
 	# Its short letters, and --key-id with --encryption-algorithm.
 	$TOOL -r us-east-1 -x 8000 -k "$KMS_AK" -s "$KMS_SK" -t "$KMS_TOK" -c "$(base64 -w0 blob)" \
 		-K alias/test -a SYMMETRIC_DEFAULT >out
 	printf '%s' "$(base64 -w0 pt)" | cmp - out
-	[ "$(kms_log_field 2 body KeyId)" = alias/test ]
-	[ "$(kms_log_field 2 body EncryptionAlgorithm)" = SYMMETRIC_DEFAULT ]
+	kms_logged Decrypt 2 "{\"CiphertextBlob\": \"$(base64 -w0 blob)\", \"KeyId\": \"alias/test\",
+		\"EncryptionAlgorithm\": \"SYMMETRIC_DEFAULT\"}"
 	# An empty plaintext is no output at all.
 	: >pt0
 	kms_seal pt0 blob0
@@ -460,7 +435,7 @@ leak_check() {
 	run -1 --separate-stderr $TOOL --ciphertext AQID "${CREDS[@]}" decrypt
 	[ "$stderr" = "$TOOL: unexpected operand at position 9 (see '$TOOL --help')" ]
 	# Only these went to KMS.
-	[ "$(wc -l <"$T/kms.log")" -eq 1 ]
+	[ "$(kms_requests)" -eq 1 ]
 	# Without --ciphertext it is no command at all.
 	run -1 --separate-stderr $TOOL --region us-east-1 "${CREDS[@]}"
 	[ "$stderr" = "$TOOL: unknown command '--region': expected decrypt, genkey or genrandom (see '$TOOL --help')" ]
@@ -470,15 +445,11 @@ leak_check() {
 	up --delay 1
 	printf 'cmdline check' >pt
 	kms_seal pt blob
-	local b64 pid i rc=0
+	local b64 pid rc=0
 	b64=$(base64 -w0 blob)
 	$TOOL -k "$KMS_AK" --aws-secret-access-key="$KMS_SK" -t "$KMS_TOK" --ciphertext "$b64" >out 2>err 3>&- &
 	pid=$!
-	for ((i = 0; i < 400; i++)); do
-		[ -s "$T/kms.log" ] && break
-		sleep 0.025
-	done
-	[ -s "$T/kms.log" ]
+	kms_wait_logged
 	tr '\0' '\n' <"/proc/$pid/cmdline" >cmdline
 	wait "$pid" || rc=$?
 	[ "$rc" -eq 0 ]
