@@ -233,10 +233,10 @@ static const char *env(const char *name)
 /* The host of an endpoint URL, for messages and the signed Host header.
  * Requests are signed for the path "/", so an endpoint must not name another
  * path, a query or credentials of its own. */
-static int url_host(const char *url, char *host, size_t size, struct nk_err *err)
+static int url_host(const char *url, struct kmsclient_target *t, struct nk_err *err)
 {
 	CURLU *u = curl_url();
-	char *scheme = NULL, *h = NULL, *path = NULL, *query = NULL, *user = NULL, *frag = NULL;
+	char *scheme = NULL, *h = NULL, *port = NULL, *path = NULL, *query = NULL, *user = NULL, *frag = NULL;
 	int rc = NK_OK;
 
 	if (!u)
@@ -247,7 +247,7 @@ static int url_host(const char *url, char *host, size_t size, struct nk_err *err
 	    curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK)
 		rc = err_set(err, NK_USAGE, "invalid endpoint '%s' (expected http://HOST[:PORT] or https://...)",
 			     url);
-	else if (strlen(h) >= size)
+	else if (strlen(h) >= sizeof t->host)
 		rc = err_set(err, NK_USAGE, "invalid endpoint '%s': host name too long", url);
 	else if ((curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK && strcmp(path, "/") != 0) ||
 		 curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK ||
@@ -255,10 +255,13 @@ static int url_host(const char *url, char *host, size_t size, struct nk_err *err
 		 curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK)
 		rc = err_set(err, NK_USAGE, "invalid endpoint '%s': only a scheme, host and port "
 			     "(KMS is at the path /)", url);
+	else if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK)
+		snprintf(t->host_header, sizeof t->host_header, "%s:%s", strcpy(t->host, h), port);
 	else
-		strcpy(host, h);
+		snprintf(t->host_header, sizeof t->host_header, "%s", strcpy(t->host, h));
 	curl_free(scheme);
 	curl_free(h);
+	curl_free(port);
 	curl_free(path);
 	curl_free(query);
 	curl_free(frag);
@@ -298,13 +301,14 @@ int kmsclient_resolve(const struct kmsclient_opts *o, enum kmsclient_default d,
 	if (endpoint) {
 		if (strlen(endpoint) >= sizeof t->url)
 			return err_set(err, NK_USAGE, "invalid endpoint '%.64s...': too long", endpoint);
-		if ((rc = url_host(endpoint, t->host, sizeof t->host, err)))
+		if ((rc = url_host(endpoint, t, err)))
 			return rc;
 		snprintf(t->url, sizeof t->url, "%s", endpoint);
 		t->transport = HTTP_TCP;
 		return NK_OK;
 	}
 	snprintf(t->url, sizeof t->url, "https://%s/", t->host);
+	snprintf(t->host_header, sizeof t->host_header, "%s", t->host);
 	if (!vsock && d == KMSCLIENT_DIRECT) {
 		t->transport = HTTP_TCP;
 		return NK_OK;
@@ -333,7 +337,6 @@ struct kmsclient {
 	struct kmsclient_target t;
 	struct creds creds;
 	struct http_client *http;
-	char host_header[160];
 	long timeout_ms;               /* of one attempt */
 	struct kmsclient_timing timing;
 };
@@ -402,33 +405,6 @@ const struct kmsclient_timing *kmsclient_last_timing(const struct kmsclient *k)
 	return &k->timing;
 }
 
-/* The Host header as curl sends it: the host, and the port unless it is the
- * scheme's default.  It is set explicitly so that what is signed is what is
- * sent. */
-static int host_header(const char *url, char *out, size_t size, struct nk_err *err)
-{
-	CURLU *u = curl_url();
-	char *h = NULL, *port = NULL;
-	int rc = NK_OK;
-
-	if (!u)
-		return err_set(err, NK_IO, "out of memory");
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK)
-		rc = err_set(err, NK_USAGE, "invalid endpoint '%s'", url);
-	else if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK)
-		snprintf(out, size, "%s:%s", h, port);
-	else
-		snprintf(out, size, "%s", h);
-	curl_free(h);
-	curl_free(port);
-	curl_url_cleanup(u);
-	return rc;
-}
-
-
-
-
 /* --- the attested recipient ------------------------------------------------ */
 
 struct kmsclient_recipient {
@@ -440,7 +416,6 @@ struct kmsclient_recipient {
 	size_t doc_len;
 	time_t made;
 	unsigned long generation;      /* counts documents: a new one means a new body */
-	long keygen_us, attest_us;
 };
 
 static int attest(struct kmsclient_recipient *r, struct nk_err *err)
@@ -468,8 +443,7 @@ static int attest(struct kmsclient_recipient *r, struct nk_err *err)
 	r->doc_len = resp.document.len;
 	r->made = time(NULL);
 	r->generation++;
-	r->attest_us = usec_since(&t0);
-	cli_trace("attestation document of %zu bytes in %.1f ms", r->doc_len, r->attest_us / 1000.0);
+	cli_trace("attestation document of %zu bytes in %.1f ms", r->doc_len, usec_since(&t0) / 1000.0);
 out:
 	nsm_response_clear(&resp);
 	if (conn)
@@ -498,8 +472,7 @@ int kmsclient_recipient_new(const struct kmsclient_opts *o, struct kmsclient_rec
 		rc = err_set_ssl(err, NK_IO, "cannot generate an RSA-%u key", bits);
 		goto fail;
 	}
-	r->keygen_us = usec_since(&t0);
-	cli_trace("RSA-%u key generated in %.1f ms", bits, r->keygen_us / 1000.0);
+	cli_trace("RSA-%u key generated in %.1f ms", bits, usec_since(&t0) / 1000.0);
 	if ((n = i2d_PUBKEY(r->key, &p)) <= 0) {
 		rc = err_set_ssl(err, NK_IO, "cannot encode the public key");
 		goto fail;
@@ -542,21 +515,6 @@ static int refresh_within(struct kmsclient_recipient *r, time_t now, long within
 int kmsclient_recipient_refresh(struct kmsclient_recipient *r, time_t now, struct nk_err *err)
 {
 	return refresh_within(r, now, 0, err);
-}
-
-long kmsclient_recipient_keygen_us(const struct kmsclient_recipient *r)
-{
-	return r->keygen_us;
-}
-
-long kmsclient_recipient_attest_us(const struct kmsclient_recipient *r)
-{
-	return r->attest_us;
-}
-
-EVP_PKEY *kmsclient_recipient_key(const struct kmsclient_recipient *r)
-{
-	return r->key;
 }
 
 const unsigned char *kmsclient_recipient_document(const struct kmsclient_recipient *r, size_t *len)
@@ -639,7 +597,7 @@ static int next_attempt(void *arg, int attempt, struct http_request *rq, struct 
 	{
 		const struct sigv4_header sh[] = {
 			{ "content-type", CONTENT_TYPE },
-			{ "host", k->host_header },
+			{ "host", k->t.host_header },
 			{ "x-amz-date", date },
 			{ "x-amz-target", a->target },
 		};
@@ -662,7 +620,7 @@ static int next_attempt(void *arg, int attempt, struct http_request *rq, struct 
 		return err_set(err, NK_IO, "out of memory");
 	}
 	sigv4_signed_free(&sig);
-	snprintf(a->h_host, sizeof a->h_host, "Host: %s", k->host_header);
+	snprintf(a->h_host, sizeof a->h_host, "Host: %s", k->t.host_header);
 	snprintf(a->h_date, sizeof a->h_date, "X-Amz-Date: %s", date);
 	snprintf(a->h_target, sizeof a->h_target, "X-Amz-Target: %s", a->target);
 	a->headers[nh++] = "Content-Type: " CONTENT_TYPE;
@@ -701,8 +659,6 @@ static int call(struct kmsclient *k, struct kmsclient_recipient *r, struct kms_r
 	memset(resp, 0, sizeof *resp);
 	memset(&k->timing, 0, sizeof k->timing);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (!k->host_header[0] && (rc = host_header(k->t.url, k->host_header, sizeof k->host_header, err)))
-		return rc;
 	rc = http_post_each(k->http, next_attempt, &a, kms_retryable, NULL, &hr, err);
 	k->timing.attempts = hr.attempts;
 	k->timing.connect_us = hr.connect_us;

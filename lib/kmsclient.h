@@ -99,6 +99,8 @@ void kmsclient_key_req(const struct kmsclient_key *k, struct kms_req *r);
 struct kmsclient_target {
 	char region[64];
 	char host[128];          /* kms.REGION.amazonaws.com[.cn] (or the endpoint's host) */
+	char host_header[160];   /* what is signed and sent as Host: the host, and the
+				    endpoint's port when its URL names one */
 	char url[512];
 	int transport;           /* enum http_transport */
 	unsigned cid, port;
@@ -142,10 +144,6 @@ void kmsclient_recipient_free(struct kmsclient_recipient *r);
  * seconds; KMS refuses documents older than 5 minutes, --batch renews at 4. */
 #define KMSCLIENT_DOC_MAX_AGE 240
 int kmsclient_recipient_refresh(struct kmsclient_recipient *r, time_t now, struct nk_err *err);
-/* Timings of key generation and the last attestation (µs), for bench. */
-long kmsclient_recipient_keygen_us(const struct kmsclient_recipient *r);
-long kmsclient_recipient_attest_us(const struct kmsclient_recipient *r);
-EVP_PKEY *kmsclient_recipient_key(const struct kmsclient_recipient *r);
 const unsigned char *kmsclient_recipient_document(const struct kmsclient_recipient *r, size_t *len);
 
 /* kmsclient_call with req's attestation set to r's document (renewed when

@@ -27,9 +27,8 @@ struct relay {
 	int started;
 	char dir[128];
 	char path[sizeof ((struct sockaddr_un *)0)->sun_path];
-	pthread_mutex_t lock;  /* guards last_error and connections */
+	pthread_mutex_t lock;  /* guards last_error */
 	char last_error[128];
-	unsigned long connections;
 };
 
 static void set_error(struct relay *r, int e)
@@ -75,9 +74,6 @@ static int connect_upstream(struct relay *r)
 		return -1;
 	}
 	set_error(r, 0);
-	pthread_mutex_lock(&r->lock);
-	r->connections++;
-	pthread_mutex_unlock(&r->lock);
 	return fd;
 }
 
@@ -247,16 +243,6 @@ void relay_last_error(struct relay *r, char *buf, size_t size)
 	pthread_mutex_lock(&r->lock);
 	snprintf(buf, size, "%s", r->last_error);
 	pthread_mutex_unlock(&r->lock);
-}
-
-unsigned long relay_connections(struct relay *r)
-{
-	unsigned long n;
-
-	pthread_mutex_lock(&r->lock);
-	n = r->connections;
-	pthread_mutex_unlock(&r->lock);
-	return n;
 }
 
 void relay_stop(struct relay *r)

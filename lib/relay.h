@@ -32,8 +32,6 @@ const char *relay_path(const struct relay *r);
 /* Why the last connection to `to` failed ("" when it did not), e.g.
  * "Connection refused", for the caller's error message. */
 void relay_last_error(struct relay *r, char *buf, size_t size);
-/* Connections made to `to` so far. */
-unsigned long relay_connections(struct relay *r);
 /* Stop the thread, close everything, remove the socket and its directory. */
 void relay_stop(struct relay *r);
 
