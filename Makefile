@@ -44,7 +44,7 @@ say = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
 TOOLS    := $(notdir $(patsubst %/,%,$(wildcard cmd/*/)))
-LIB_SRC  := $(sort $(wildcard lib/*.c))
+LIB_SRC  := $(sort $(wildcard lib/*/*.c))
 LIB_OBJ  := $(LIB_SRC:.c=.o)
 LIB      := lib/libnitrokit.a
 BINS     := $(addprefix bin/,$(TOOLS))
@@ -84,7 +84,7 @@ man/%.1: cmd/$$*/$$*.1.scd man/exit-codes.scd man/kms-options.scd man/kms-enviro
 	  -e '/^%KMS_OPTIONS%$$/{r man/kms-options.scd' -e 'd;}' \
 	  -e '/^%KMS_ENVIRONMENT%$$/{r man/kms-environment.scd' -e 'd;}' $< | scdoc > $@
 
-lib/libnsm-sim-preload.so: preload/nsm-sim-preload.c lib/nsm.h $(FLAGS_STAMP)
+lib/libnsm-sim-preload.so: preload/nsm-sim-preload.c lib/nsm/nsm.h $(FLAGS_STAMP)
 	$(call say,CCLD,$@)$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -fPIC -shared -Ilib \
 	  -Wl,-z,relro,-z,now -o $@ $< -ldl $(LDFLAGS)
 
@@ -155,7 +155,7 @@ completions: $(BINS)
 	@scripts/gen-completions.sh
 
 clean:
-	rm -rf bin $(LIB) lib/*.so lib/*.o lib/*.d cmd/*/*.o cmd/*/*.d man/*.1 $(FLAGS_STAMP) \
+	rm -rf bin $(LIB) lib/*.so lib/*/*.o lib/*/*.d cmd/*/*.o cmd/*/*.d man/*.1 $(FLAGS_STAMP) \
 	  tests/unit/*.o tests/unit/*.d $(UNIT_BIN) tests/fuzz/*.o tests/fuzz/*.d \
 	  tests/fuzz/*.replay tests/fuzz/*.fuzzer tests/fuzz/corpus/*.work
 
@@ -166,4 +166,4 @@ help:
 .PHONY: all deps deps-check check check-build demo bench fuzz install uninstall completions clean help FORCE
 .SECONDARY:
 
--include $(wildcard lib/*.d cmd/*/*.d tests/unit/*.d tests/fuzz/*.d)
+-include $(wildcard lib/*/*.d cmd/*/*.d tests/unit/*.d tests/fuzz/*.d)

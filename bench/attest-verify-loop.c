@@ -16,8 +16,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "attest.h"
-#include "io.h"
+#include "attest/attest.h"
+#include "util/io.h"
 
 static double now(void)
 {

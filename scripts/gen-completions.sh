@@ -1,6 +1,6 @@
 #!/bin/sh
 # Generate the bash, zsh and fish completions of every tool from its option
-# table, as printed by the hidden `TOOL --completion-helper` (lib/cli.c):
+# table, as printed by the hidden `TOOL --completion-helper` (lib/tool/cli.c):
 #   opt<TAB>LONG<TAB>SHORT|-<TAB>ARGNAME|-<TAB>HINT|-<TAB>HELP    one per option
 #   operands<TAB>HINT|-                                           last line
 # where HINT is file, dir or choices a|b|c, and ARGNAME - marks a flag.

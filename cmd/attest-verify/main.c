@@ -5,12 +5,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "attest.h"
-#include "cli.h"
-#include "enc.h"
-#include "io.h"
-#include "jsonx.h"
-#include "policy_eval.h"
+#include "attest/attest.h"
+#include "tool/cli.h"
+#include "util/enc.h"
+#include "util/io.h"
+#include "util/jsonx.h"
+#include "policy/policy_eval.h"
 
 #define OPTIONS(X) \
 	X(ROOT, "root", 0, STR, "PEM", "file", "pin this root certificate instead of AWS's Nitro root G1") \

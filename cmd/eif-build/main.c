@@ -5,10 +5,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
-#include "eifbuild.h"
-#include "jsonx.h"
-#include "meas.h"
+#include "tool/cli.h"
+#include "eif/eifbuild.h"
+#include "util/jsonx.h"
+#include "eif/meas.h"
 
 #define OPTIONS(X) \
 	X(KERNEL, "kernel", 0, STR, "FILE", "file", "the kernel image (bzImage or Image); required") \

@@ -6,10 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "io.h"
-#include "kmsclient.h"
-#include "kmsdecrypt.h"
+#include "tool/cli.h"
+#include "util/io.h"
+#include "kms/kmsclient.h"
+#include "tool/kmsdecrypt.h"
 
 #define OPTIONS(X) \
 	X(CIPHERTEXT, "ciphertext", 0, STR, "B64", NULL, "the ciphertext blob as base64") \

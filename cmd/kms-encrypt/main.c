@@ -3,9 +3,9 @@
  * recipient key here: anyone allowed kms:Encrypt can seal for the enclave. */
 #include <stdio.h>
 
-#include "cli.h"
-#include "kmsclient.h"
-#include "kmsgen.h"
+#include "tool/cli.h"
+#include "kms/kmsclient.h"
+#include "tool/kmsgen.h"
 
 #define OPTIONS(X) \
 	KMSGEN_KEY_OPTIONS(X) \

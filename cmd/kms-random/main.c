@@ -2,9 +2,9 @@
  * enclave's attested ephemeral key on the way. */
 #include <stdio.h>
 
-#include "cli.h"
-#include "kmsclient.h"
-#include "kmsgen.h"
+#include "tool/cli.h"
+#include "kms/kmsclient.h"
+#include "tool/kmsgen.h"
 
 #define OPTIONS(X) \
 	X(BYTES, "bytes", 'n', STR, "N", NULL, "how many bytes: 1 to 1024 (default 32)") \

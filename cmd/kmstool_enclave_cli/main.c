@@ -1,14 +1,14 @@
 /* kmstool_enclave_cli: a drop-in for AWS's tool of that name (decrypt,
  * genkey, genrandom; "PLAINTEXT: <base64>" lines; exit 0, 1 or 255) on the
  * attested Recipient flow the other KMS tools use.  The command line is AWS's
- * (lib/kmstool.c), not the popt table every other tool has. */
+ * (lib/tool/kmstool.c), not the popt table every other tool has. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "kmsclient.h"
-#include "kmstool.h"
+#include "tool/cli.h"
+#include "kms/kmsclient.h"
+#include "tool/kmstool.h"
 
 static const struct cli_tool tool = {
 	.name = "kmstool_enclave_cli",

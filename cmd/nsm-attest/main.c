@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "io.h"
-#include "nsmtool.h"
+#include "tool/cli.h"
+#include "util/io.h"
+#include "tool/nsmtool.h"
 
 #define OPTIONS(X) \
 	X(USER_DATA, "user-data", 0, STR, "FILE", "file", "user data from FILE or - (at most 1024 bytes)") \

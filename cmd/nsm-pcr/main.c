@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "jsonx.h"
-#include "nsmtool.h"
+#include "tool/cli.h"
+#include "util/jsonx.h"
+#include "tool/nsmtool.h"
 
 #define OPTIONS(X) \
 	X(DATA_HEX, "data-hex", 0, STR, "HEX", NULL, "extend: the data, as hex") \

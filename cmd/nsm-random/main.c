@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "io.h"
-#include "nsmtool.h"
+#include "tool/cli.h"
+#include "util/io.h"
+#include "tool/nsmtool.h"
 
 #define OPTIONS(X) \
 	X(BYTES, "bytes", 'n', STR, "N", NULL, "how many bytes: 1 to 65536 (default 32)") \

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "nsmsim.h"
-#include "nsmsim_server.h"
+#include "tool/cli.h"
+#include "sim/nsmsim.h"
+#include "sim/nsmsim_server.h"
 
 #define OPTIONS(X) \
 	X(SOCKET, "socket", 0, STR, "PATH", "file", "serve on this unix socket (required)") \

@@ -5,12 +5,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "eif.h"
-#include "io.h"
-#include "jsonx.h"
-#include "meas.h"
-#include "pcr.h"
+#include "tool/cli.h"
+#include "eif/eif.h"
+#include "util/io.h"
+#include "util/jsonx.h"
+#include "eif/meas.h"
+#include "eif/pcr.h"
 
 #define OPTIONS(X) \
 	X(DESCRIBE, "describe", 'd', FLAG, NULL, NULL, "print describe-eif's fields (JSON)") \

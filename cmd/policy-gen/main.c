@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "io.h"
-#include "jsonx.h"
-#include "policy.h"
-#include "policy_check.h"
+#include "tool/cli.h"
+#include "util/io.h"
+#include "util/jsonx.h"
+#include "policy/policy.h"
+#include "policy/policy_check.h"
 
 #define OPTIONS(X) \
 	X(MEASUREMENTS, "measurements", 'm', STR, "FILE", "file", "pcr-compute's or eif_build's measurements (JSON)") \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Differential test of lib/policy_eval.c against tests/fixtures/iam_eval.py,
+# Differential test of lib/policy/policy_eval.c against tests/fixtures/iam_eval.py,
 # an independent evaluator: random policies and requests within the shared
 # semantics, decided by both.  The C side is the unit test binary in driver
 # mode (tests/unit/test_policy_eval CASES.json).  iam_eval.py models the IAM

@@ -6,7 +6,7 @@
 
 #include <openssl/pem.h>
 
-#include "cms.h"
+#include "kms/cms.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

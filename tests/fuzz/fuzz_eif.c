@@ -5,8 +5,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "eif.h"
-#include "io.h"
+#include "eif/eif.h"
+#include "util/io.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -14,7 +14,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
-#include "kmsdecrypt.h"
+#include "tool/kmsdecrypt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,8 +10,8 @@
 #include <dirent.h>
 #include <unistd.h>
 
-#include "nsm.h"
-#include "nsmsim.h"
+#include "nsm/nsm.h"
+#include "sim/nsmsim.h"
 
 static struct nsmsim sim;
 static int booted;

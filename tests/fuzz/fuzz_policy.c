@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "policy_check.h"
+#include "policy/policy_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

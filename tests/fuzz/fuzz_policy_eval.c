@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy_eval.h"
+#include "policy/policy_eval.h"
 
 #define CTX_MAX 64
 

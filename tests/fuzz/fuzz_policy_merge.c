@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonx.h"
-#include "meas.h"
-#include "policy.h"
+#include "util/jsonx.h"
+#include "eif/meas.h"
+#include "policy/policy.h"
 
 static void merge(const uint8_t *data, size_t size, int add)
 {

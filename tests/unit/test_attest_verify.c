@@ -1,4 +1,4 @@
-/* Tests of the attestation document parser and verifier (lib/attest_verify.c):
+/* Tests of the attestation document parser and verifier (lib/attest/attest_verify.c):
  * documents signed in the test with a PKI made by nsmsim_pki, each
  * malformation of §4.4, the pinned root, the chain at a chosen time, the
  * signature, the expectations; and the real AWS documents of
@@ -17,12 +17,12 @@
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 
-#include "attest.h"
-#include "cborx.h"
-#include "cose.h"
-#include "enc.h"
-#include "io.h"
-#include "nsmsim_pki.h"
+#include "attest/attest.h"
+#include "util/cborx.h"
+#include "util/cose.h"
+#include "util/enc.h"
+#include "util/io.h"
+#include "sim/nsmsim_pki.h"
 
 static char dir[] = "/tmp/test_attest_verify.XXXXXX";
 static struct nsmsim_pki pki, old_pki, other_pki;

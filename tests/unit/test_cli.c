@@ -6,8 +6,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "cli.h"
-#include "secmem.h"
+#include "tool/cli.h"
+#include "util/secmem.h"
 
 static void uint_parse(void **state)
 {

@@ -1,4 +1,4 @@
-/* Tests of lib/cms.c: the real KMS and enclaver vectors of ../shared/testdata
+/* Tests of lib/kms/cms.c: the real KMS and enclaver vectors of ../shared/testdata
  * ($NITROKIT_TESTDATA overrides; skipped when absent), malformed input, a
  * round trip, and the openssl CLI as an independent peer both ways. */
 #include <stdarg.h>
@@ -15,9 +15,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "cms.h"
-#include "enc.h"
-#include "io.h"
+#include "kms/cms.h"
+#include "util/enc.h"
+#include "util/io.h"
 
 static char dir[] = "/tmp/test_cms.XXXXXX";
 static EVP_PKEY *key;  /* RSA-2048 made for the round trips */

@@ -13,9 +13,9 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
-#include "cborx.h"
-#include "cose.h"
-#include "enc.h"
+#include "util/cborx.h"
+#include "util/cose.h"
+#include "util/enc.h"
 
 static const unsigned char msg[] = "hello, enclave";
 #define MSG_LEN (sizeof msg - 1)

@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "creds.h"
+#include "kms/creds.h"
 
 #define NOW ((time_t)1440938160)  /* 2015-08-30T12:36:00Z (date -u -d ... +%s) */
 

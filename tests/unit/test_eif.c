@@ -11,9 +11,9 @@
 #include <zlib.h>
 #include <cmocka.h>
 
-#include "eif.h"
-#include "enc.h"
-#include "io.h"
+#include "eif/eif.h"
+#include "util/enc.h"
+#include "util/io.h"
 
 struct img {
 	unsigned char *b;

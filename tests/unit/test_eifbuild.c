@@ -19,11 +19,11 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "eif.h"
-#include "eifbuild.h"
-#include "enc.h"
-#include "io.h"
-#include "pcr.h"
+#include "eif/eif.h"
+#include "eif/eifbuild.h"
+#include "util/enc.h"
+#include "util/io.h"
+#include "eif/pcr.h"
 
 #define SYN_CMDLINE "reboot=k panic=30 pci=off nomodules console=ttyS0 random.trust_cpu=on root=/dev/ram0"
 #define SYN_META "{\"ImageName\":\"test\",\"ImageVersion\":\"1.0\",\"BuildMetadata\":{\"BuildTime\":" \

@@ -15,11 +15,11 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "cborx.h"
-#include "cose.h"
-#include "eif.h"
-#include "eifsig.h"
-#include "enc.h"
+#include "util/cborx.h"
+#include "util/cose.h"
+#include "eif/eif.h"
+#include "eif/eifsig.h"
+#include "util/enc.h"
 
 #define CHECKER "tests/fixtures/eifsig_check.py"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "enc.h"
+#include "util/enc.h"
 
 static void hex_round_trip(void **state)
 {

@@ -20,7 +20,7 @@
 #include <linux/vm_sockets.h>
 #include <cmocka.h>
 
-#include "http.h"
+#include "kms/http.h"
 
 enum act { OK200, ERR500, ERR400, ERR429, THROTTLE400, DROP, SLOW, BIG_OK, BIG_OVER };
 

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "io.h"
+#include "util/io.h"
 
 static char dir[] = "/tmp/nk-test-io-XXXXXX";
 

@@ -1,4 +1,4 @@
-/* Tests of lib/kms.c: each request body compared as parsed JSON with the
+/* Tests of lib/kms/kms.c: each request body compared as parsed JSON with the
  * shape of the KMS API reference, responses, and every tolerated error form. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,8 +10,8 @@
 
 #include <jansson.h>
 
-#include "jsonx.h"
-#include "kms.h"
+#include "util/jsonx.h"
+#include "kms/kms.h"
 
 static void body_is(const struct kms_req *r, const char *expected)
 {

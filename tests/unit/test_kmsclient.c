@@ -21,14 +21,14 @@
 #include <jansson.h>
 #include <cmocka.h>
 
-#include "attest.h"
-#include "cms.h"
-#include "enc.h"
-#include "http.h"
-#include "kmsclient.h"
-#include "nsm.h"
-#include "nsmsim.h"
-#include "sigv4.h"
+#include "attest/attest.h"
+#include "kms/cms.h"
+#include "util/enc.h"
+#include "kms/http.h"
+#include "kms/kmsclient.h"
+#include "nsm/nsm.h"
+#include "sim/nsmsim.h"
+#include "kms/sigv4.h"
 
 #define AK "AKIDUNITTEST"
 #define SK "unitTestSecret/K7MDENG+bPxRfiCYEXAMPLEKEY"

@@ -13,8 +13,8 @@
 #include <jansson.h>
 #include <cmocka.h>
 
-#include "io.h"
-#include "kmsdecrypt.h"
+#include "util/io.h"
+#include "tool/kmsdecrypt.h"
 
 static char dir[64], out_path[96];
 

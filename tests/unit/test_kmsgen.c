@@ -1,4 +1,4 @@
-/* Tests of lib/kmsgen.c: option checks, the request bodies (compared as
+/* Tests of lib/tool/kmsgen.c: option checks, the request bodies (compared as
  * parsed JSON with the shapes of the KMS API reference), the output fields,
  * and the all-or-nothing writing of kms-genkey's files.  No network here:
  * the bats files cover the wire. */
@@ -17,7 +17,7 @@
 
 #include <jansson.h>
 
-#include "kmsgen.h"
+#include "tool/kmsgen.h"
 
 static char dir[] = "/tmp/nk-test-kmsgen-XXXXXX";
 

@@ -11,8 +11,8 @@
 #include <jansson.h>
 #include <cmocka.h>
 
-#include "io.h"
-#include "kmsout.h"
+#include "util/io.h"
+#include "tool/kmsout.h"
 
 static char path[64];
 

@@ -15,8 +15,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "http.h"
-#include "kmstool.h"
+#include "kms/http.h"
+#include "tool/kmstool.h"
 
 #define AK "AKIDKMSTEST"
 #define SK "kmsTestSecret/K7MDENG+bPxRfiCYEXAMPLEKEY"

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "jsonx.h"
-#include "meas.h"
+#include "util/jsonx.h"
+#include "eif/meas.h"
 
 static char *print(const struct meas *m, enum meas_format f, int *rc)
 {

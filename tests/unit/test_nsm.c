@@ -16,8 +16,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "enc.h"
-#include "nsm.h"
+#include "util/enc.h"
+#include "nsm/nsm.h"
 
 static unsigned char *unhex(const char *s, size_t *n)
 {

@@ -20,14 +20,14 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "attest.h"
-#include "cborx.h"
-#include "cose.h"
-#include "enc.h"
-#include "io.h"
-#include "nsm.h"
-#include "nsmsim.h"
-#include "nsmsim_pki.h"
+#include "attest/attest.h"
+#include "util/cborx.h"
+#include "util/cose.h"
+#include "util/enc.h"
+#include "util/io.h"
+#include "nsm/nsm.h"
+#include "sim/nsmsim.h"
+#include "sim/nsmsim_pki.h"
 
 /* DESIGN §4.2 and the issue: the synthetic EIF, AWS's examples. */
 #define SYN_PCR0 "d85ed11aaa1433bf0e2d24c74a2ce354f1807ad618e051c8949a29a984ae512f806c07a8065383e6d42391fbe9798e2d"

@@ -25,7 +25,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
-#include "nsmtool.h"
+#include "tool/nsmtool.h"
 
 static char dir[] = "/tmp/nk-test-nsmtool-XXXXXX";
 

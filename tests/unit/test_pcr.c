@@ -8,8 +8,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "enc.h"
-#include "pcr.h"
+#include "util/enc.h"
+#include "eif/pcr.h"
 
 static void hex_eq(const unsigned char v[PCR_LEN], const char *want)
 {

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "policy.h"
+#include "policy/policy.h"
 
 #define X12(s) s s s s s s s s s s s s
 #define H96(c) X12(c c c c c c c c)

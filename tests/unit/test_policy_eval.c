@@ -17,8 +17,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "policy.h"
-#include "policy_eval.h"
+#include "policy/policy.h"
+#include "policy/policy_eval.h"
 
 #define X12(s) s s s s s s s s s s s s
 #define H96(c) X12(c c c c c c c c)

@@ -17,8 +17,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "creds.h"
-#include "sigv4.h"
+#include "kms/creds.h"
+#include "kms/sigv4.h"
 
 static const char *testdata(void)
 {
