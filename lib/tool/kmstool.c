@@ -13,8 +13,9 @@
 #include "tool/kmsgen.h"
 #include "util/secmem.h"
 
-#define KMSTOOL_ENTRY(id, name, sh, type, arg, complete, help, cmds) \
-	{ name, sh, CLI_##type, arg, complete, help, KMSTOOL_OPT_##id },
+#define KMSTOOL_ENTRY(id_, name_, sh_, type_, arg_, complete_, help_, cmds_) \
+	{ .id = KMSTOOL_OPT_##id_, .name = name_, .short_name = sh_, .type = CLI_##type_, .arg = arg_, \
+	  .complete = complete_, .help = help_ },
 #define KMSTOOL_CMDS(id, name, sh, type, arg, complete, help, cmds) cmds,
 
 const struct cli_opt kmstool_opts[] = { KMSTOOL_OPTIONS(KMSTOOL_ENTRY) CLI_END };
@@ -45,11 +46,11 @@ static unsigned cmd_of(const char *s)
 enum { ID_HELP = 100, ID_VERSION, ID_VERBOSE, ID_QUIET, ID_COMPLETION };
 
 static const struct cli_opt own_opts[] = {
-	{ "help", 'h', CLI_FLAG, NULL, NULL, NULL, ID_HELP },
-	{ "version", 'V', CLI_FLAG, NULL, NULL, NULL, ID_VERSION },
-	{ "verbose", 'v', CLI_FLAG, NULL, NULL, NULL, ID_VERBOSE },
-	{ "quiet", 'q', CLI_FLAG, NULL, NULL, NULL, ID_QUIET },
-	{ "completion-helper", 0, CLI_FLAG, NULL, NULL, NULL, ID_COMPLETION },
+	{ .id = ID_HELP, .name = "help", .short_name = 'h' },
+	{ .id = ID_VERSION, .name = "version", .short_name = 'V' },
+	{ .id = ID_VERBOSE, .name = "verbose", .short_name = 'v' },
+	{ .id = ID_QUIET, .name = "quiet", .short_name = 'q' },
+	{ .id = ID_COMPLETION, .name = "completion-helper", .short_name = 0 },
 	CLI_END
 };
 
