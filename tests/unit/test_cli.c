@@ -215,7 +215,7 @@ static void commands(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		const char *const *w = cases[i].w;
 
-		assert_int_equal(parse(&with_cmds, &c, &err, w[0], w[1], w[2], w[3]), NK_USAGE);
+		assert_int_equal(parse(&with_cmds, &c, &err, w[0], w[1], w[2], w[3], NULL), NK_USAGE);
 		assert_string_equal(err.msg, cases[i].msg);
 		cli_free(&c);
 	}
@@ -256,7 +256,7 @@ static void modes(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		const char *const *w = cases[i].w;
 
-		assert_int_equal(parse(&with_modes, &c, &err, w[0], w[1], w[2], w[3]), NK_USAGE);
+		assert_int_equal(parse(&with_modes, &c, &err, w[0], w[1], w[2], w[3], NULL), NK_USAGE);
 		assert_string_equal(err.msg, cases[i].msg);
 		cli_free(&c);
 	}
