@@ -283,7 +283,7 @@ static int check_str(const struct cli_opt *o, const char *arg, struct nk_err *er
 {
 	size_t len = strlen(arg);
 
-	if (len == 0)
+	if (len == 0 && !o->empty_ok)
 		return err_set(err, NK_USAGE, "--%s must not be empty", o->name);
 	if (o->type == CLI_FILE)
 		return len < PATH_MAX ? NK_OK

@@ -40,6 +40,7 @@
  *   STDIN          a FILE that reads "-" from standard input: two such options
  *                  both given "-" are refused
  *   COMPLETE("h")  completion hint of a STR ("file", "dir", "a|b")
+ *   EMPTY_OK       a STR that may be empty (eif-build's --cmdline "")
  * Options given twice are refused unless repeatable. */
 #ifndef NK_CLI_H
 #define NK_CLI_H
@@ -65,7 +66,7 @@ struct cli_opt {
 	int mode;              /* MODE(i): i + 1 */
 	int excl;              /* EXCL(g) */
 	int needs;             /* NEEDS(ID) */
-	unsigned char repeat, reads_stdin;
+	unsigned char repeat, reads_stdin, empty_ok;
 	const char *help;
 };
 
@@ -89,6 +90,7 @@ struct cli_opt {
 #define NEEDS(id_) , .needs = OPT_##id_
 #define STDIN , .reads_stdin = 1
 #define COMPLETE(h) , .complete = h
+#define EMPTY_OK , .empty_ok = 1
 
 struct cli_tool {
 	const char *name;
