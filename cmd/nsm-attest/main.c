@@ -6,9 +6,9 @@
 
 #define OPTIONS(X) \
 	X(USER_DATA, "user-data", 0, FILE("FILE") STDIN EXCL(1), "user data from FILE or - (at most 1024 bytes)") \
-	X(USER_DATA_HEX, "user-data-hex", 0, STR_MAX("HEX", NSMTOOL_HEX_ARG_MAX) EXCL(1), "user data given as hex") \
+	X(USER_DATA_HEX, "user-data-hex", 0, STR_MAX("HEX", CLI_ARG_MAX) EXCL(1), "user data given as hex") \
 	X(NONCE, "nonce", 0, FILE("FILE") STDIN EXCL(2), "nonce from FILE or - (at most 1024 bytes)") \
-	X(NONCE_HEX, "nonce-hex", 0, STR_MAX("HEX", NSMTOOL_HEX_ARG_MAX) EXCL(2), "nonce given as hex") \
+	X(NONCE_HEX, "nonce-hex", 0, STR_MAX("HEX", CLI_ARG_MAX) EXCL(2), "nonce given as hex") \
 	X(PUBLIC_KEY, "public-key", 0, FILE("FILE") STDIN, "public key to include, PEM or DER") \
 	X(FORMAT, "format", 'f', CHOICE("FMT", "cbor|base64"), "output format: cbor (default) or base64") \
 	X(OUTPUT, "output", 'o', FILE("FILE"), "write to FILE (atomically) instead of stdout") \

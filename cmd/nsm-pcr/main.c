@@ -12,7 +12,7 @@ enum { CMD_DESCRIBE, CMD_EXTEND, CMD_LOCK, CMD_INFO };
 
 /* --range stays a string: any u16 goes to the NSM, whose InvalidIndex is the answer. */
 #define OPTIONS(X) \
-	X(DATA_HEX, "data-hex", 0, STR_MAX("HEX", NSMTOOL_HEX_ARG_MAX) CMDS(FOR(CMD_EXTEND)), "extend: the data, as hex") \
+	X(DATA_HEX, "data-hex", 0, STR_MAX("HEX", CLI_ARG_MAX) CMDS(FOR(CMD_EXTEND)), "extend: the data, as hex") \
 	X(DATA_FILE, "data-file", 0, FILE("FILE") STDIN CMDS(FOR(CMD_EXTEND)), "extend: the data, from FILE or -") \
 	X(RANGE, "range", 0, STR("N") CMDS(FOR(CMD_LOCK)), "lock: lock PCRs 0 to N-1 in one call") \
 	X(NSM, "nsm", 0, STR("SPEC"), "NSM device or unix:PATH (default $NITROKIT_NSM)")

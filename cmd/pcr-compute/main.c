@@ -18,7 +18,7 @@
 	X(INSTANCE_ID, "instance-id", 0, STR("ID"), "add PCR4 of the parent instance id") \
 	X(SIGNING_CERT, "signing-cert", 0, FILE("PEM"), "add PCR8 of a signing certificate") \
 	X(INPUT, "input", 0, FILE("FILE"), "add \"PCR\" of a file, as nitro-cli pcr --input") \
-	X(EXTEND, "extend", 0, LIST("HEX|@FILE"), "data of one NSM extend of a user PCR (repeatable)") \
+	X(EXTEND, "extend", 0, LIST_MAX("HEX|@FILE", CLI_ARG_MAX), "data of one NSM extend of a user PCR (repeatable)") \
 	X(USER_PCR, "user-pcr", 0, UINT("N", 16, 31) NEEDS(EXTEND), "index 16-31 that --extend reports (default 16)") \
 	X(FORMAT, "format", 'f', CHOICE("FMT", MEAS_FORMATS), "output format: json (default), env or hex") \
 	X(NO_CRC, "no-crc-check", 0, FLAG, "compute even when the EIF's CRC does not match")

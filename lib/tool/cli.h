@@ -31,6 +31,7 @@
  *   CHOICE(ARG, "a|b|c")    one of the list; cli_pick gives its index
  *   FILE(ARG)               a path, non-empty; "-" is stdin (or stdout)
  *   LIST(ARG), FILES(ARG)   STR and FILE that may be given more than once
+ *                           (LIST_MAX(ARG, N): with the cap N)
  * Modifiers, after the type:
  *   CMDS(mask)     the commands (bit i: command i of cli_tool.commands) or
  *                  modes the option goes with; 0 (default): all
@@ -52,6 +53,10 @@
 enum cli_type { CLI_FLAG, CLI_STR, CLI_SECRET, CLI_UINT, CLI_CHOICE, CLI_FILE };
 
 #define CLI_STR_MAX 4096
+/* The kernel's limit on one argv word (MAX_ARG_STRLEN): the cap of values
+ * whose size the tool judges itself, with a better message (a hex field
+ * "too long (N bytes, at most M)" is bad data, exit 3, not usage). */
+#define CLI_ARG_MAX (128u * 1024)
 
 struct cli_opt {
 	int id;
@@ -83,6 +88,7 @@ struct cli_opt {
 #define CLI_T_CHOICE(a, list) .type = CLI_CHOICE, .arg = a, .choices = list, .complete = list
 #define CLI_T_FILE(a) .type = CLI_FILE, .arg = a, .complete = "file"
 #define CLI_T_LIST(a) CLI_T_STR(a), .repeat = 1
+#define CLI_T_LIST_MAX(a, n) CLI_T_STR_MAX(a, n), .repeat = 1
 #define CLI_T_FILES(a) CLI_T_FILE(a), .repeat = 1
 #define CMDS(mask) , .cmds = (mask)
 #define MODE(i) , .mode = (i) + 1

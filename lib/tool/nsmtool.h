@@ -25,10 +25,6 @@
  * must fit in NSM_REQUEST_MAX; its CBOR framing takes at most 29 bytes. */
 #define NSMTOOL_EXTEND_MAX PCR_EXTEND_MAX
 #define NSMTOOL_RANDOM_MAX 65536u
-/* The length cap of a hex option's text (STR_MAX): the kernel's limit on one
- * argument (MAX_ARG_STRLEN), so that a value too long for its field is
- * always judged by nsmtool_field_hex, which names the size (exit 3). */
-#define NSMTOOL_HEX_ARG_MAX (128u * 1024)
 
 /* The NSM to use: opt (--nsm) when given, else $NITROKIT_NSM when set and
  * not empty, else /dev/nsm. */
