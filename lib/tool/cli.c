@@ -228,6 +228,31 @@ char *const *cli_list(const struct cli *c, int id, size_t *n)
 	return *n ? v->list : NULL;
 }
 
+int cli_next(const struct cli *c, const int *ids, unsigned *pos, const char **value)
+{
+	const struct cli_val *best = NULL;
+	unsigned at = 0;
+	size_t k = 0;
+	int id = 0;
+
+	for (; *ids; ids++) {
+		const struct cli_val *v = val_in(c, c->table[0], *ids);
+
+		for (size_t i = 0; v && v->at && i < v->count; i++)
+			if (v->at[i] >= *pos && (!best || v->at[i] < at)) {
+				best = v;
+				at = v->at[i];
+				k = i;
+				id = *ids;
+			}
+	}
+	if (!best)
+		return 0;
+	*pos = at + 1;
+	*value = best->list[k];
+	return id;
+}
+
 const char *cli_name(const struct cli *c, int id)
 {
 	return id >= 1 && (size_t)id <= count_opts(c->table[0]) ? c->table[0][id - 1].name : "?";
@@ -260,6 +285,7 @@ static void val_free(const struct cli_opt *o, struct cli_val *v)
 	for (unsigned i = 0; v->list && i < v->count; i++)
 		free(v->list[i]);
 	free(v->list);
+	free(v->at);
 	memset(v, 0, sizeof *v);
 }
 
@@ -342,18 +368,21 @@ int cli_take(struct cli *c, const struct cli_opt *o, const char *arg, struct nk_
 		return err_set(err, NK_IO, "out of memory");
 	if (o->repeat) {
 		char **l = realloc(v->list, (v->count + 2) * sizeof *l);
+		unsigned *at = l ? realloc(v->at, (v->count + 1) * sizeof *at) : NULL;
 		char *copy = strdup(arg);
 
-		if (!l || !copy) {
+		if (l)
+			v->list = l;
+		if (at)
+			v->at = at;
+		if (!l || !at || !copy) {
 			free(copy);
 			val_free(o, &(struct cli_val){ .s = s });
-			if (l)
-				v->list = l;
 			return err_set(err, NK_IO, "out of memory");
 		}
-		v->list = l;
 		l[v->count] = copy;
 		l[v->count + 1] = NULL;
+		at[v->count] = c->taken++;
 	}
 	val_free(o, &(struct cli_val){ .s = v->s });
 	v->s = s;

@@ -19,7 +19,8 @@
  *
  * and reads the values through struct cli after cli_start:
  *   cli_str(&c, OPT_X) (NULL when not given), cli_num(&c, OPT_X, dflt),
- *   cli_pick(&c, OPT_X, dflt), cli_list(&c, OPT_X, &n), cli_given(&c, OPT_X).
+ *   cli_pick(&c, OPT_X, dflt), cli_list(&c, OPT_X, &n), cli_given(&c, OPT_X),
+ *   and cli_next for the values of several lists in command-line order.
  *
  * Types (the checks made before the tool sees a value):
  *   FLAG                    no value
@@ -121,6 +122,7 @@ struct cli_val {
 	char *s;             /* the last value (a secret: in secure memory) */
 	unsigned long num;   /* UINT: the number; CHOICE: the index */
 	char **list;         /* repeatable: every value, in order */
+	unsigned *at;        /* repeatable: the place of each on the command line */
 };
 
 #define CLI_TABLES_MAX 4
@@ -131,6 +133,7 @@ struct cli {
 	int cmd;            /* the command or mode (index), -1 when none */
 	char **argv;        /* operands after the command, NULL-terminated */
 	int argc;
+	unsigned taken;     /* option values taken so far (cli_val.at) */
 };
 
 extern int cli_verbose;
@@ -154,6 +157,11 @@ char *const *cli_list(const struct cli *c, int id, size_t *n);
 int cli_given_in(const struct cli *c, const struct cli_opt *table, int id);
 const char *cli_str_in(const struct cli *c, const struct cli_opt *table, int id);
 unsigned long cli_num_in(const struct cli *c, const struct cli_opt *table, int id, unsigned long dflt);
+/* The values of the repeatable options ids (0-terminated) merged in
+ * command-line order, where several options fill one list (policy-gen's
+ * --pcr, --pcr0, --image-sha384): start with *pos = 0; each call gives the
+ * next value and returns its option's id, 0 after the last. */
+int cli_next(const struct cli *c, const int *ids, unsigned *pos, const char **value);
 /* The option's name, for a tool's own messages. */
 const char *cli_name(const struct cli *c, int id);
 
