@@ -112,7 +112,7 @@ static void secbuf_grows_and_keeps(void **state)
 	X(RANGE, "range", 0, UINT("N", 1, 32) CMDS(1u << 2), "lock only") \
 	X(BOTH, "both", 0, FLAG CMDS(1u << 0 | 1u << 1), "describe and extend")
 
-enum { OPT_NONE, OPTIONS(CLI_ENUM) };
+enum { PLAIN_NONE, OPTIONS(CLI_ENUM) };
 static const struct cli_opt opts[] = { OPTIONS(CLI_ENTRY) CLI_END };
 #undef OPTIONS
 
