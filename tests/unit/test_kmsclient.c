@@ -26,7 +26,6 @@
 #include "util/enc.h"
 #include "kms/http.h"
 #include "kms/kmsclient.h"
-#include "nsm/nsm.h"
 #include "sim/nsmsim.h"
 #include "kms/sigv4.h"
 
