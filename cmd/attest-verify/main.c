@@ -6,11 +6,17 @@
 #include <time.h>
 
 #include "attest/attest.h"
+#include "attest/attest_expect.h"
+#include "attest/attest_json.h"
+#include "attest/attest_time.h"
+#include "attest/attest_verify.h"
 #include "tool/cli.h"
 #include "util/enc.h"
 #include "util/io.h"
 #include "util/jsonx.h"
+#include "policy/policy_attest.h"
 #include "policy/policy_eval.h"
+#include "tool/attest_out.h"
 
 #define OPTIONS(X) \
 	X(ROOT, "root", 0, STR, "PEM", "file", "pin this root certificate instead of AWS's Nitro root G1") \
@@ -122,9 +128,9 @@ static int prepare(struct ctx *c, struct attest_verifier *v, json_t **policy, st
 static int decide(const struct ctx *c, const json_t *policy, const struct attest_parsed *p, int *deny,
 		  struct nk_err *err)
 {
-	struct attest_ctx ac;
-	struct policy_ctx_kv kv[ATTEST_CTX_MAX];
-	struct policy_request r = { c->arg[OPT_ACTION], c->arg[OPT_PRINCIPAL], kv, attest_context(p, &ac) };
+	struct policy_attest_ctx ac;
+	struct policy_ctx_kv kv[POLICY_ATTEST_CTX_MAX];
+	struct policy_request r = { c->arg[OPT_ACTION], c->arg[OPT_PRINCIPAL], kv, policy_attest_context(p, &ac) };
 	struct policy_decision d;
 	char sid[160] = "";
 	int rc;
@@ -171,7 +177,7 @@ static int run(struct ctx *c, const char *path, int *deny, struct nk_err *err)
 	if (policy)
 		rc = decide(c, policy, &p, deny, err);
 	else if (!(rc = attest_to_json(&p, !c->no_verify, &checks, &out, err)))
-		rc = c->format ? attest_print_text(out, stdout, err) : jsonx_print(out, stdout, err);
+		rc = c->format ? attest_out_text(out, stdout, err) : jsonx_print(out, stdout, err);
 out:
 	json_decref(out);
 	json_decref(policy);
