@@ -27,7 +27,7 @@
 #include "kms/http.h"
 #include "kms/kmsclient.h"
 #include "sim/nsmsim.h"
-#include "kms/sigv4.h"
+#include "kms/sigv4_verify.h"
 
 #define AK "AKIDUNITTEST"
 #define SK "unitTestSecret/K7MDENG+bPxRfiCYEXAMPLEKEY"
