@@ -6,11 +6,17 @@
 #include <time.h>
 
 #include "attest/attest.h"
+#include "attest/attest_expect.h"
+#include "attest/attest_json.h"
+#include "attest/attest_time.h"
+#include "attest/attest_verify.h"
 #include "tool/cli.h"
 #include "util/enc.h"
 #include "util/io.h"
 #include "util/jsonx.h"
+#include "policy/policy_attest.h"
 #include "policy/policy_eval.h"
+#include "tool/attest_out.h"
 
 /* Modes: verify (default) and decode (--no-verify), which checks nothing and
  * so takes no root and no expectation. */
@@ -125,9 +131,9 @@ static int prepare(const struct cli *c, struct ctx *x, struct attest_verifier *v
 static int decide(const struct cli *c, const json_t *policy, const struct attest_parsed *p, int *deny,
 		  struct nk_err *err)
 {
-	struct attest_ctx ac;
-	struct policy_ctx_kv kv[ATTEST_CTX_MAX];
-	struct policy_request r = { cli_str(c, OPT_ACTION), cli_str(c, OPT_PRINCIPAL), kv, attest_context(p, &ac) };
+	struct policy_attest_ctx ac;
+	struct policy_ctx_kv kv[POLICY_ATTEST_CTX_MAX];
+	struct policy_request r = { cli_str(c, OPT_ACTION), cli_str(c, OPT_PRINCIPAL), kv, policy_attest_context(p, &ac) };
 	struct policy_decision d;
 	char sid[160] = "";
 	int rc;
@@ -177,7 +183,7 @@ static int run(const struct cli *c, int *deny, struct nk_err *err)
 	if (policy)
 		rc = decide(c, policy, &p, deny, err);
 	else if (!(rc = attest_to_json(&p, !no_verify, &checks, &out, err)))
-		rc = cli_pick(c, OPT_FORMAT, 0) ? attest_print_text(out, stdout, err) : jsonx_print(out, stdout, err);
+		rc = cli_pick(c, OPT_FORMAT, 0) ? attest_out_text(out, stdout, err) : jsonx_print(out, stdout, err);
 out:
 	json_decref(out);
 	json_decref(policy);

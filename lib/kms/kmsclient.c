@@ -14,7 +14,7 @@
 #include "kms/cms.h"
 #include "kms/creds.h"
 #include "kms/http.h"
-#include "nsm/nsm.h"
+#include "nsm/nsm_dev.h"
 #include "tool/nsmtool.h"
 #include "kms/sigv4.h"
 

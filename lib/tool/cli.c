@@ -1,6 +1,7 @@
 #include "tool/cli.h"
 #include "util/secmem.h"
 #include "util/io.h"
+#include "util/proc.h"
 
 #include "util/jsonx.h"
 
@@ -39,30 +40,12 @@ static const struct cli_opt common_opts[] = {
 	CLI_END
 };
 
-/* Keep fds 0-2 open so a file we open never lands on them (curl's main does the same). */
-static void keep_std_fds(void)
-{
-	for (int fd = 0; fd < 3; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF)
-			if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) < 0)
-				_exit(NK_IO);
-}
-
 void cli_process_init(const char *name)
 {
-	struct rlimit no_core = { 0, 0 };
-
-	/* First, before OpenSSL allocates anything. */
-	(void)secmem_wipe_library_frees();
 	err_progname = name;
-	keep_std_fds();
-	signal(SIGPIPE, SIG_IGN);
-	io_cleanup_install();
-	umask(077);
-	/* Secrets pass through our memory: no core files, and no ptrace by peers. */
-	setrlimit(RLIMIT_CORE, &no_core);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	jsonx_wipe_on_free();
+	/* It fails only when fds 0-2 cannot be reopened: there is no stderr to say so. */
+	if (proc_start(NULL))
+		_exit(NK_IO);
 }
 
 /* --- the table --------------------------------------------------------- */

@@ -14,7 +14,7 @@
 #include <jansson.h>
 
 #include "util/err.h"
-#include "nsm/nsm.h"
+#include "nsm/nsm_dev.h"
 #include "eif/pcr.h"
 #include "util/secmem.h"
 
@@ -49,7 +49,7 @@ int nsmtool_field_file(const char *path, size_t max, struct nsmtool_field *f, st
 int nsmtool_field_hex(const char *hex, const char *opt, size_t max, struct nsmtool_field *f,
 		      struct nk_err *err);
 void nsmtool_field_free(struct nsmtool_field *f);
-/* As nsm.h's optional byte field (pointing into f). */
+/* As nsm_msg.h's optional byte field (pointing into f). */
 struct nsm_bytes nsmtool_field_bytes(const struct nsmtool_field *f);
 
 /* A public key, PEM ("PUBLIC KEY", or PKCS#1 "RSA PUBLIC KEY") or DER

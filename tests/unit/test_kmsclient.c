@@ -26,9 +26,8 @@
 #include "util/enc.h"
 #include "kms/http.h"
 #include "kms/kmsclient.h"
-#include "nsm/nsm.h"
 #include "sim/nsmsim.h"
-#include "kms/sigv4.h"
+#include "kms/sigv4_verify.h"
 
 #define AK "AKIDUNITTEST"
 #define SK "unitTestSecret/K7MDENG+bPxRfiCYEXAMPLEKEY"
