@@ -31,6 +31,7 @@
  *   CHOICE(ARG, "a|b|c")    one of the list; cli_pick gives its index
  *   FILE(ARG)               a path, non-empty; "-" is stdin (or stdout)
  *   LIST(ARG), FILES(ARG)   STR and FILE that may be given more than once
+ *                           (LIST_MAX(ARG, N): each at most N bytes)
  * Modifiers, after the type:
  *   CMDS(mask)     the commands (bit i: command i of cli_tool.commands) or
  *                  modes the option goes with; 0 (default): all
@@ -38,9 +39,12 @@
  *   EXCL(g)        options of the same group g (1..) exclude each other
  *   NEEDS(ID)      the option needs option ID of the same table
  *   STDIN          a FILE that reads "-" from standard input: two such options
- *                  both given "-" are refused
+ *                  both given "-" are refused (also across the shared tables)
+ *   WRAPPED        a STR that may hold tabs and line breaks (base64 as
+ *                  base64(1) wraps it); other control characters are refused
  *   COMPLETE("h")  completion hint of a STR ("file", "dir", "a|b")
- * Options given twice are refused unless repeatable. */
+ * Options given twice are refused unless repeatable (or the tool's last_wins
+ * says the last value wins, as getopt does for kmstool_enclave_cli). */
 #ifndef NK_CLI_H
 #define NK_CLI_H
 
@@ -65,7 +69,7 @@ struct cli_opt {
 	int mode;              /* MODE(i): i + 1 */
 	int excl;              /* EXCL(g) */
 	int needs;             /* NEEDS(ID) */
-	unsigned char repeat, reads_stdin;
+	unsigned char repeat, reads_stdin, wrapped;
 	const char *help;
 };
 
@@ -82,12 +86,14 @@ struct cli_opt {
 #define CLI_T_CHOICE(a, list) .type = CLI_CHOICE, .arg = a, .choices = list, .complete = list
 #define CLI_T_FILE(a) .type = CLI_FILE, .arg = a, .complete = "file"
 #define CLI_T_LIST(a) CLI_T_STR(a), .repeat = 1
+#define CLI_T_LIST_MAX(a, n) CLI_T_STR_MAX(a, n), .repeat = 1
 #define CLI_T_FILES(a) CLI_T_FILE(a), .repeat = 1
 #define CMDS(mask) , .cmds = (mask)
 #define MODE(i) , .mode = (i) + 1
 #define EXCL(g) , .excl = (g)
 #define NEEDS(id_) , .needs = OPT_##id_
 #define STDIN , .reads_stdin = 1
+#define WRAPPED , .wrapped = 1
 #define COMPLETE(h) , .complete = h
 
 struct cli_tool {
@@ -105,6 +111,9 @@ struct cli_tool {
 	 * default: policy-gen's generate|merge|check). */
 	const char *commands;
 	int modes;
+	/* An option given again replaces its value instead of being refused
+	 * (getopt's way: kmstool_enclave_cli, whose argv is AWS's). */
+	int last_wins;
 };
 
 /* One option's values. */
