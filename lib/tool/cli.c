@@ -300,7 +300,8 @@ static int check_str(const struct cli_opt *o, const char *arg, struct nk_err *er
 	if (len > o->max)
 		return err_set(err, NK_USAGE, "--%s is longer than %lu bytes", o->name, o->max);
 	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)arg[i] < 0x20 || arg[i] == 0x7f)
+		if (((unsigned char)arg[i] < 0x20 || arg[i] == 0x7f) &&
+		    !(o->wrapped && (arg[i] == '\t' || arg[i] == '\n' || arg[i] == '\r')))
 			return err_set(err, NK_USAGE, "--%s must not contain control characters "
 				       "(byte %zu is 0x%02x)", o->name, i + 1, (unsigned char)arg[i]);
 	return NK_OK;
@@ -325,7 +326,7 @@ int cli_take(struct cli *c, const struct cli_opt *o, const char *arg, struct nk_
 
 	if (!v)
 		return err_set(err, NK_USAGE, "unknown option '--%s'", o->name);
-	if (v->count && !o->repeat)
+	if (v->count && !o->repeat && !c->tool->last_wins)
 		return err_set(err, NK_USAGE, "option '--%s' given more than once", o->name);
 	if (o->type == CLI_FLAG) {
 		v->count++;
@@ -484,10 +485,10 @@ static int check_cmds(const struct cli *c, const struct cli_opt *o, struct nk_er
 	return err_set(err, NK_USAGE, "--%s cannot be used here", o->name);
 }
 
-static int check_pairs(const struct cli *c, const struct cli_opt *table, struct nk_err *err)
+/* in: the option that reads standard input so far, across the tables. */
+static int check_pairs(const struct cli *c, const struct cli_opt *table, const struct cli_opt **in,
+		       struct nk_err *err)
 {
-	const struct cli_opt *in = NULL;
-
 	for (const struct cli_opt *o = table; o->name; o++) {
 		const struct cli_val *v = val_of(c, o);
 
@@ -500,10 +501,10 @@ static int check_pairs(const struct cli *c, const struct cli_opt *table, struct 
 				return err_set(err, NK_USAGE, "--%s and --%s cannot be used together",
 					       p->name, o->name);
 		if (o->reads_stdin && v->s && strcmp(v->s, "-") == 0) {
-			if (in)
+			if (*in)
 				return err_set(err, NK_USAGE, "--%s and --%s cannot both read standard input",
-					       in->name, o->name);
-			in = o;
+					       (*in)->name, o->name);
+			*in = o;
 		}
 	}
 	return NK_OK;
@@ -512,6 +513,7 @@ static int check_pairs(const struct cli *c, const struct cli_opt *table, struct 
 int cli_check(struct cli *c, struct nk_err *err)
 {
 	const struct cli_tool *t = c->tool;
+	const struct cli_opt *in = NULL;
 	int rc;
 
 	if (t->commands && !t->modes && (rc = take_command(c, err)))
@@ -523,7 +525,7 @@ int cli_check(struct cli *c, struct nk_err *err)
 			if (val_of(c, o)->count && (rc = check_cmds(c, o, err)))
 				return rc;
 	for (int i = 0; i < CLI_TABLES_MAX && c->table[i]; i++)
-		if ((rc = check_pairs(c, c->table[i], err)))
+		if ((rc = check_pairs(c, c->table[i], &in, err)))
 			return rc;
 	if (c->argc < t->min_args)
 		return err_set(err, NK_USAGE, "missing operand (usage: %s %s)", t->name, t->usage);

@@ -32,7 +32,7 @@
  *   CHOICE(ARG, "a|b|c")    one of the list; cli_pick gives its index
  *   FILE(ARG)               a path, non-empty; "-" is stdin (or stdout)
  *   LIST(ARG), FILES(ARG)   STR and FILE that may be given more than once
- *                           (LIST_MAX(ARG, N): with the cap N)
+ *                           (LIST_MAX(ARG, N): each at most N bytes)
  * Modifiers, after the type:
  *   CMDS(mask)     the commands (bit i: command i of cli_tool.commands) or
  *                  modes the option goes with; 0 (default): all
@@ -40,10 +40,13 @@
  *   EXCL(g)        options of the same group g (1..) exclude each other
  *   NEEDS(ID)      the option needs option ID of the same table
  *   STDIN          a FILE that reads "-" from standard input: two such options
- *                  both given "-" are refused
+ *                  both given "-" are refused (also across the shared tables)
+ *   WRAPPED        a STR that may hold tabs and line breaks (base64 as
+ *                  base64(1) wraps it); other control characters are refused
  *   COMPLETE("h")  completion hint of a STR ("file", "dir", "a|b")
  *   EMPTY_OK       a STR that may be empty (eif-build's --cmdline "")
- * Options given twice are refused unless repeatable. */
+ * Options given twice are refused unless repeatable (or the tool's last_wins
+ * says the last value wins, as getopt does for kmstool_enclave_cli). */
 #ifndef NK_CLI_H
 #define NK_CLI_H
 
@@ -72,7 +75,7 @@ struct cli_opt {
 	int mode;              /* MODE(i): i + 1 */
 	int excl;              /* EXCL(g) */
 	int needs;             /* NEEDS(ID) */
-	unsigned char repeat, reads_stdin, empty_ok;
+	unsigned char repeat, reads_stdin, wrapped, empty_ok;
 	const char *help;
 };
 
@@ -96,6 +99,7 @@ struct cli_opt {
 #define EXCL(g) , .excl = (g)
 #define NEEDS(id_) , .needs = OPT_##id_
 #define STDIN , .reads_stdin = 1
+#define WRAPPED , .wrapped = 1
 #define COMPLETE(h) , .complete = h
 #define EMPTY_OK , .empty_ok = 1
 
@@ -114,6 +118,9 @@ struct cli_tool {
 	 * default: policy-gen's generate|merge|check). */
 	const char *commands;
 	int modes;
+	/* An option given again replaces its value instead of being refused
+	 * (getopt's way: kmstool_enclave_cli, whose argv is AWS's). */
+	int last_wins;
 };
 
 /* One option's values. */
