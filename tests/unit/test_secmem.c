@@ -53,6 +53,14 @@ void __wrap_free(void *p)
 	__real_free(p);
 }
 
+/* The watched block went to free, and was all zero then.  A macro, so that
+ * cmocka reports the caller's line. */
+#define assert_freed_clean() \
+	do { \
+		assert_true(watch.freed); \
+		assert_true(watch.was_clean); \
+	} while (0)
+
 static int all_zero(const unsigned char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -127,8 +135,7 @@ static void reserve_cleanses_the_old_block(void **state)
 	b->len = 16;
 	watch_block(b->p, 16);
 	assert_int_equal(secmem_reserve(b, 1024), 0);
-	assert_true(watch.freed);
-	assert_true(watch.was_clean);
+	assert_freed_clean();
 	/* the copy is intact */
 	for (size_t i = 0; i < 16; i++)
 		assert_int_equal(b->p[i], 0xa5);
@@ -144,8 +151,7 @@ static void free_cleanses_the_whole_capacity(void **state)
 	b->len = 10;
 	watch_block(b->p, 100);
 	secmem_free(b);
-	assert_true(watch.freed);
-	assert_true(watch.was_clean);
+	assert_freed_clean();
 }
 
 static void free_and_release_accept_null(void **state)
@@ -163,8 +169,7 @@ static void alloc_and_release(void **state)
 	memset(p, 0x77, 48);
 	watch_block(p, 48);
 	secmem_release(p, 48);
-	assert_true(watch.freed);
-	assert_true(watch.was_clean);
+	assert_freed_clean();
 
 	/* zero bytes: still a pointer that release takes back */
 	p = secmem_alloc(0);
@@ -196,8 +201,7 @@ static void lib_free_cleanses_the_usable_size(void **state)
 	memset(p, 0x3c, usable);
 	watch_block(p, usable);
 	secmem_lib_free(p);
-	assert_true(watch.freed);
-	assert_true(watch.was_clean);
+	assert_freed_clean();
 	secmem_lib_free(NULL);
 }
 
@@ -213,8 +217,7 @@ static void lib_realloc_moves_and_cleanses(void **state)
 	q = secmem_lib_realloc(p, 4096);
 	assert_non_null(q);
 	/* never in place: the old block is copied, then wiped and freed */
-	assert_true(watch.freed);
-	assert_true(watch.was_clean);
+	assert_freed_clean();
 	for (size_t i = 0; i < 32; i++)
 		assert_int_equal(q[i], 0x42);
 
@@ -228,8 +231,7 @@ static void lib_realloc_moves_and_cleanses(void **state)
 	usable = malloc_usable_size(p);
 	watch_block(p, usable);
 	assert_null(secmem_lib_realloc(p, 0));
-	assert_true(watch.freed);
-	assert_true(watch.was_clean);
+	assert_freed_clean();
 	p = secmem_lib_realloc(NULL, 16);
 	assert_non_null(p);
 	secmem_lib_free(p);
@@ -260,8 +262,7 @@ static void openssl_frees_are_cleansed(void **state)
 	memset(p, 0x99, usable);
 	watch_block(p, usable);
 	OPENSSL_free(p);
-	assert_true(watch.freed);
-	assert_true(watch.was_clean);
+	assert_freed_clean();
 }
 
 int main(void)
