@@ -88,8 +88,11 @@ lib/libnsm-sim-preload.so: preload/nsm-sim-preload.c lib/nsm/nsm_dev.h lib/nsm/n
 	$(call say,CCLD,$@)$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -fPIC -shared -Ilib \
 	  -Wl,-z,relro,-z,now -o $@ $< -ldl $(LDFLAGS)
 
+# UNIT_LDFLAGS_<name>: link flags of one unit test only.  test_secmem routes
+# free() through a wrapper that checks blocks are cleansed before they go back.
+UNIT_LDFLAGS_secmem := -Wl,--wrap=free
 tests/unit/test_%: tests/unit/test_%.o $(LIB)
-	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS) -lcmocka
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) $(UNIT_LDFLAGS_$*) -o $@ $< $(LIB) $(LIBS) -lcmocka
 
 # Fuzz targets: `make check` replays their corpus through a plain main (any compiler);
 # `make fuzz` builds them with clang's libFuzzer and runs each for FUZZ_SECONDS.

@@ -24,7 +24,15 @@ for r in tests/fuzz/fuzz_*.replay; do
 	[ -x "$r" ] || continue
 	n=$(basename "$r" .replay)
 	replays=$((replays + 1))
-	if ! "$r" tests/fuzz/corpus/"$n"/* >/dev/null 2>"$r.log"; then
+	# A target without corpus files would replay nothing: that is a failure
+	# too (the replay itself fails on any file it cannot read).
+	set -- tests/fuzz/corpus/"$n"/*
+	if [ ! -e "$1" ]; then
+		rfail=$((rfail + 1))
+		echo "fuzz replay: FAIL $n: no files in tests/fuzz/corpus/$n"
+		continue
+	fi
+	if ! "$r" "$@" >/dev/null 2>"$r.log"; then
 		rfail=$((rfail + 1))
 		echo "fuzz replay: FAIL $n"; cat "$r.log"
 	fi

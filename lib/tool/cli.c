@@ -98,9 +98,11 @@ void cli_print_help(const struct cli_tool *t)
 			print_opt(o);
 	for (const struct cli_opt *o = common_opts; o->name; o++)
 		print_opt(o);
-	printf("\nExit codes: 0 ok, 1 negative verdict, 2 usage, 3 bad input data,\n"
-	       "4 local I/O error, 5 refused by KMS or NSM, 6 transport failure.\n"
-	       "See %s(1).\n", t->name);
+	/* From err_codes, as man/exit-codes.scd (tests/unit/test_exit_codes.c). */
+	printf("\nExit codes:");
+	for (int c = 0; c < NK_EXIT_COUNT; c++)
+		printf("%s%s%d %s", c ? "," : "", c == 4 ? "\n" : " ", err_codes[c].code, err_codes[c].name);
+	printf(".\nSee %s(1).\n", t->name);
 }
 
 void cli_print_version(const struct cli_tool *t)

@@ -94,3 +94,17 @@ void err_warn(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 }
+
+/* Worded for readers of --help (name) and of the man page (meaning); the
+ * numbers are frozen. */
+const struct err_code err_codes[NK_EXIT_COUNT] = {
+	{ NK_OK, "ok", "success" },
+	{ NK_NEGATIVE, "negative verdict",
+	  "negative verdict: a verification failed, values do not match, a policy denies" },
+	{ NK_USAGE, "usage", "usage: a bad or missing option or operand" },
+	{ NK_DATA, "bad input data", "bad input data: malformed, truncated or oversized input" },
+	{ NK_IO, "local I/O error", "local I/O or system error (a missing file, a full disk)" },
+	{ NK_REMOTE, "refused by KMS or NSM", "the remote end refused: KMS or the NSM returned an error" },
+	{ NK_TRANSPORT, "transport failure",
+	  "transport failure after retries: connect, TLS, timeout, throttling" },
+};

@@ -49,4 +49,18 @@ void err_print(const struct nk_err *err);
 void err_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern int err_quiet;
 
+/* The exit-code table of DESIGN §3, the one source for the help text and the
+ * man page: one row per enum nk_exit value, in order (err_codes[c].code == c).
+ * man/exit-codes.scd lists exactly these codes and meanings, and every tool's
+ * --help names them (tests/unit/test_exit_codes.c checks both). */
+#define NK_EXIT_COUNT 7
+
+struct err_code {
+	int code;             /* an enum nk_exit value */
+	const char *name;     /* a few words, for --help: "bad input data" */
+	const char *meaning;  /* one line, for the man page */
+};
+
+extern const struct err_code err_codes[NK_EXIT_COUNT];
+
 #endif

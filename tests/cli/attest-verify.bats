@@ -27,6 +27,8 @@ A1=21b83ac9fe90acad86ecd150db84c0cdf35f905bd567bda301ede12b02550dfbf6e55390f0ffb
 A2=206f7853ba2810292cd7f9f234e1fbb421743a02e760d0c55621704f937944356bba7236ab1011c1c8c36fbbde101df7
 NONCE=00112233445566778899aabbccddeeff
 UD=68656c6c6f20656e636c617665   # "hello enclave"
+# The failure helpers of common.bash run attest-verify (its regexes name it).
+FAIL_TOOL=attest-verify
 
 # The shared real documents and what ../shared/testdata/README.md publishes about them.
 DOCS=(evervault-2022-10-12-debug.cose evervault-2022-10-13-prod.cose evervault-2023-09-18-debug.cose qos-2022-07-06-prod.cose)
@@ -234,13 +236,7 @@ file_sim() {
 	rm -f "$F/nsm.pid" "$F/nsm.sock"
 	nsm-sim --socket "$F/nsm.sock" --pidfile "$F/nsm.pid" "$@" >"$F/sim.log" 2>&1 3>&- &
 	FILE_SIM_PID=$!
-	local i
-	for ((i = 0; i < 400; i++)); do
-		[ -s "$F/nsm.pid" ] && [ -S "$F/nsm.sock" ] && return 0
-		kill -0 "$FILE_SIM_PID" 2>/dev/null || { cat "$F/sim.log"; return 1; }
-		sleep 0.025
-	done
-	return 1
+	wait_ready "$FILE_SIM_PID" "$F/sim.log" -s "$F/nsm.pid" -S "$F/nsm.sock"
 }
 
 file_stop_sim() {
@@ -270,22 +266,6 @@ jget() {
 v=json.loads(sys.argv[1])
 for k in sys.argv[2:]: v=v[int(k)] if isinstance(v,list) else v[k]
 print(json.dumps(v) if not isinstance(v,str) else v)' "$@"
-}
-
-# fails_with EXIT REGEX ARGS...: attest-verify ARGS exits EXIT with a one-line stderr
-# matching REGEX.
-fails_with() {
-	local code=$1 re=$2
-	shift 2
-	run "-$code" --separate-stderr attest-verify "$@"
-	[ "${#stderr_lines[@]}" -eq 1 ] || { echo "attest-verify $*: stderr '$stderr'"; return 1; }
-	[[ $stderr =~ $re ]] || { echo "attest-verify $*: stderr '$stderr' does not match '$re'"; return 1; }
-}
-
-# bad EXIT REGEX ARGS...: as fails_with, and nothing on stdout.
-bad() {
-	fails_with "$@" || return 1
-	[ -z "$output" ] || { echo "stdout of attest-verify ${*:3}: $output"; return 1; }
 }
 
 # =====================================================================================
@@ -342,7 +322,7 @@ open(sys.argv[2], "wb").write(cbor2.loads(a[2])["public_key"])' "$d" qos.pub.pem
 	run -0 attest-verify --at doc --public-key qos.pub.pem "$d"
 	run -0 attest-verify --at doc --public-key qos.pub.der "$d"
 	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 2>/dev/null | openssl pkey -pubout -out rsa.pub.pem
-	fails_with 1 '^attest-verify: public[ _]key failed: ' --at doc --public-key rsa.pub.pem "$d"
+	fails_match 1 '^attest-verify: public[ _]key failed: ' --at doc --public-key rsa.pub.pem "$d"
 }
 
 @test "real documents: the JSON output equals an independent cbor2 decode, the certificate openssl's view" {
@@ -380,8 +360,8 @@ open(sys.argv[2], "wb").write(cbor2.loads(a[2])["public_key"])' "$d" qos.pub.pem
 	need_testdata
 	local d
 	for d in "${DOCS[@]}"; do
-		fails_with 1 '^attest-verify: certificate chain failed: certificate has expired \(at [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z\)$' --at now "$(doc "$d")"
-		fails_with 1 '^attest-verify: certificate chain failed: .*expired' "$(doc "$d")"
+		fails_match 1 '^attest-verify: certificate chain failed: certificate has expired \(at [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z\)$' --at now "$(doc "$d")"
+		fails_match 1 '^attest-verify: certificate chain failed: .*expired' "$(doc "$d")"
 	done
 }
 
@@ -392,9 +372,9 @@ open(sys.argv[2], "wb").write(cbor2.loads(a[2])["public_key"])' "$d" qos.pub.pem
 	run -0 attest-verify --at 2022-10-12T14:50:06Z "$d"
 	[ "$(json_get "$output" verified)" = true ]
 	run -0 attest-verify --at 2022-10-12T15:30:00.5Z "$d"
-	fails_with 1 '^attest-verify: certificate chain failed: .*expired' --at 2022-10-12T17:30:00Z "$d"
-	fails_with 1 '^attest-verify: certificate chain failed: .*not yet valid' --at 2022-10-12T13:00:00Z "$d"
-	fails_with 1 '^attest-verify: certificate chain failed: ' --at 2030-01-01T00:00:00Z "$(doc qos-2022-07-06-prod.cose)"
+	fails_match 1 '^attest-verify: certificate chain failed: .*expired' --at 2022-10-12T17:30:00Z "$d"
+	fails_match 1 '^attest-verify: certificate chain failed: .*not yet valid' --at 2022-10-12T13:00:00Z "$d"
+	fails_match 1 '^attest-verify: certificate chain failed: ' --at 2030-01-01T00:00:00Z "$(doc qos-2022-07-06-prod.cose)"
 	run -0 attest-verify --at 2022-07-06T15:00:00Z "$(doc qos-2022-07-06-prod.cose)"
 }
 
@@ -403,7 +383,7 @@ open(sys.argv[2], "wb").write(cbor2.loads(a[2])["public_key"])' "$d" qos.pub.pem
 	local d="$(doc evervault-2022-10-12-debug.cose)"
 	run -0 attest-verify --at doc --max-age 0 "$d"
 	run -0 attest-verify --at 2022-10-12T13:50:36.081Z --max-age 60 "$d"
-	fails_with 1 '^attest-verify: max-age failed: the document is 30 s old, more than 10$' \
+	fails_match 1 '^attest-verify: max-age failed: the document is 30 s old, more than 10$' \
 		--at 2022-10-12T13:50:36.081Z --max-age 10 "$d"
 }
 
@@ -413,19 +393,19 @@ open(sys.argv[2], "wb").write(cbor2.loads(a[2])["public_key"])' "$d" qos.pub.pem
 	run -0 attest-verify --at doc --expect-pcr "0=$EV_PROD_PCR0" --expect-pcr "8=$EV_PROD_PCR8" "$p"
 	[[ $(json_get "$output" checks) == *'"PCR0"'* ]]
 	[[ $(json_get "$output" checks) == *'"PCR8"'* ]]
-	fails_with 1 "^attest-verify: PCR0 failed: " --at doc --expect-pcr "0=$QOS_PCR0" "$p"
-	fails_with 1 "^attest-verify: PCR8 failed: " --at doc --expect-pcr "0=$EV_PROD_PCR0" --expect-pcr "8=$X1" "$p"
+	fails_match 1 "^attest-verify: PCR0 failed: " --at doc --expect-pcr "0=$QOS_PCR0" "$p"
+	fails_match 1 "^attest-verify: PCR8 failed: " --at doc --expect-pcr "0=$EV_PROD_PCR0" --expect-pcr "8=$X1" "$p"
 	# Debug mode: all-zero PCR0.  Expecting the zeros is exactly what must not pass silently.
 	local d="$(doc evervault-2022-10-12-debug.cose)"
-	fails_with 1 '^attest-verify: debug failed: debug-mode document' --at doc --expect-pcr "0=$Z" "$d"
+	fails_match 1 '^attest-verify: debug failed: debug-mode document' --at doc --expect-pcr "0=$Z" "$d"
 	run -0 attest-verify --at doc --expect-pcr "0=$Z" --allow-debug "$d"
 	# no PCR expectation: a debug document verifies (and says debug)
 	run -0 attest-verify --at doc "$d"
 	[ "$(json_get "$output" debug)" = true ]
 	# user data and public key of the README
 	run -0 attest-verify --at doc --user-data-hex "$HELLO_HEX" "$d"
-	fails_with 1 '^attest-verify: user[ _]data failed: ' --at doc --user-data-hex 00 "$d"
-	fails_with 1 '^attest-verify: nonce failed: ' --at doc --nonce-hex 00 "$d"
+	fails_match 1 '^attest-verify: user[ _]data failed: ' --at doc --user-data-hex 00 "$d"
+	fails_match 1 '^attest-verify: nonce failed: ' --at doc --nonce-hex 00 "$d"
 }
 
 @test "real documents: any single-byte change in protected header, payload or signature fails" {
@@ -464,11 +444,11 @@ open(sys.argv[2], "wb").write(cbor2.loads(a[2])["public_key"])' "$d" qos.pub.pem
 	run -0 attest-verify --at doc tagged.cose
 	[ "$(json_get "$output" pcrs 0)" = "$EV_PROD_PCR0" ]
 	{ cat "$d"; printf '\0'; } >trailing.cose
-	bad 3 "^attest-verify: 'trailing.cose': malformed document: " --at doc trailing.cose
+	fails_match 3 "^attest-verify: 'trailing.cose': malformed document: " --at doc trailing.cose
 	head -c -1 "$d" >truncated.cose
-	bad 3 "^attest-verify: 'truncated.cose': malformed document: " --at doc truncated.cose
+	fails_match 3 "^attest-verify: 'truncated.cose': malformed document: " --at doc truncated.cose
 	head -c 100 "$d" >short.cose
-	bad 3 "^attest-verify: 'short.cose': malformed document: " --at doc short.cose
+	fails_match 3 "^attest-verify: 'short.cose': malformed document: " --at doc short.cose
 }
 
 @test "real documents: base64 input is detected, '-' reads standard input" {
@@ -498,7 +478,7 @@ open(sys.argv[2], "wb").write(cbor2.loads(a[2])["public_key"])' "$d" qos.pub.pem
 	need_sim_docs
 	local d="$(doc evervault-2022-10-13-prod.cose)"
 	run -0 attest-verify --at doc --root "$TESTDATA/attestation/aws-nitro-root-g1.pem" "$d"
-	fails_with 1 '^attest-verify: root failed: cabundle\[0\] is not the pinned root' --at doc --root "$F/pki/root.pem" "$d"
+	fails_match 1 '^attest-verify: root failed: cabundle\[0\] is not the pinned root' --at doc --root "$F/pki/root.pem" "$d"
 }
 
 # =====================================================================================
@@ -506,29 +486,29 @@ open(sys.argv[2], "wb").write(cbor2.loads(a[2])["public_key"])' "$d" qos.pub.pem
 
 @test "bad input: garbage, empty, truncated, oversized, PEM and JSON files are exit 3" {
 	printf 'this is not an attestation document\n' >garbage.txt
-	bad 3 "^attest-verify: 'garbage.txt': malformed document: " garbage.txt
+	fails_match 3 "^attest-verify: 'garbage.txt': malformed document: " garbage.txt
 	head -c 3000 /dev/urandom >random.bin
 	printf '\x84' | dd of=random.bin conv=notrunc 2>/dev/null
-	bad 3 "^attest-verify: 'random.bin': malformed document: " random.bin
+	fails_match 3 "^attest-verify: 'random.bin': malformed document: " random.bin
 	: >empty.cose
-	bad 3 "^attest-verify: 'empty.cose': malformed document: " empty.cose
-	bad 3 "^attest-verify: 'standard input': malformed document: " - </dev/null
+	fails_match 3 "^attest-verify: 'empty.cose': malformed document: " empty.cose
+	fails_match 3 "^attest-verify: 'standard input': malformed document: " - </dev/null
 	head -c 16385 /dev/zero >big.cose
-	bad 3 "^attest-verify: 'big.cose'(: malformed document: | is too large)" big.cose
+	fails_match 3 "^attest-verify: 'big.cose'(: malformed document: | is too large)" big.cose
 	printf '{"module_id": "x", "pcrs": {}}\n' >doc.json
-	bad 3 "^attest-verify: 'doc.json': malformed document: " doc.json
+	fails_match 3 "^attest-verify: 'doc.json': malformed document: " doc.json
 	printf -- '-----BEGIN CERTIFICATE-----\nMIIBszCCATqgAwIBAgIRAPl2\n-----END CERTIFICATE-----\n' >doc.pem
-	bad 3 "^attest-verify: 'doc.pem': malformed document: " doc.pem
+	fails_match 3 "^attest-verify: 'doc.pem': malformed document: " doc.pem
 	printf '\x84\x44\xa1\x01\x38\x22\xa0\x40\x40' >empty-parts.cose
-	bad 3 "^attest-verify: 'empty-parts.cose': malformed document: " empty-parts.cose
+	fails_match 3 "^attest-verify: 'empty-parts.cose': malformed document: " empty-parts.cose
 	# The same with --no-verify: decoding alone rejects them.
-	bad 3 "^attest-verify: 'garbage.txt': malformed document: " --no-verify garbage.txt
+	fails_match 3 "^attest-verify: 'garbage.txt': malformed document: " --no-verify garbage.txt
 	if [ -d "$TESTDATA" ]; then
-		bad 3 "^attest-verify: '.*aws-nitro-root-g1.pem': malformed document: " "$TESTDATA/attestation/aws-nitro-root-g1.pem"
+		fails_match 3 "^attest-verify: '.*aws-nitro-root-g1.pem': malformed document: " "$TESTDATA/attestation/aws-nitro-root-g1.pem"
 		head -c 16385 /dev/zero | cat "$(doc qos-2022-07-06-prod.cose)" - >big2.cose
-		bad 3 "^attest-verify: 'big2.cose'(: malformed document: | is too large)" --at doc big2.cose
+		fails_match 3 "^attest-verify: 'big2.cose'(: malformed document: | is too large)" --at doc big2.cose
 		head -c 2000 "$(doc qos-2022-07-06-prod.cose)" | base64 -w0 >trunc.b64
-		bad 3 "^attest-verify: 'trunc.b64': malformed document: " --at doc trunc.b64
+		fails_match 3 "^attest-verify: 'trunc.b64': malformed document: " --at doc trunc.b64
 	fi
 }
 
@@ -547,9 +527,9 @@ open(sys.argv[2], "wb").write(cbor2.loads(a[2])["public_key"])' "$d" qos.pub.pem
 	[ "$(json_get "$output" nonce)" = null ]
 	[ "$(json_get "$output" user_data)" = null ]
 	[ "$(json_get "$output" public_key)" = null ]
-	fails_with 1 '^attest-verify: root failed: cabundle\[0\] is not the pinned root \(AWS Nitro Enclaves root G1\)$' "$F/plain.cbor"
+	fails_match 1 '^attest-verify: root failed: cabundle\[0\] is not the pinned root \(AWS Nitro Enclaves root G1\)$' "$F/plain.cbor"
 	# another PKI's document against this root
-	fails_with 1 '^attest-verify: root failed: ' --root "$F/pki/root.pem" "$F/foreign.cbor"
+	fails_match 1 '^attest-verify: root failed: ' --root "$F/pki/root.pem" "$F/foreign.cbor"
 	run -0 attest-verify --root "$F/pki2/root.pem" "$F/foreign.cbor"
 }
 
@@ -574,16 +554,16 @@ open(sys.argv[2], "wb").write(cbor2.loads(a[2])["public_key"])' "$d" qos.pub.pem
 	local r=(--root "$F/pki/root.pem")
 	run -0 attest-verify "${r[@]}" --expect-pcr "0=$A0" --expect-pcr "2=$A2" "$F/plain.cbor"
 	[[ $(json_get "$output" checks) == *'"PCR0"'*'"PCR2"'* ]]
-	fails_with 1 "^attest-verify: PCR0 failed: expected ${X1:0:4}.*, document has ${A0:0:4}" "${r[@]}" --expect-pcr "0=$X1" "$F/plain.cbor"
-	fails_with 1 '^attest-verify: PCR2 failed: ' "${r[@]}" --expect-pcr "0=$A0" --expect-pcr "2=$A1" "$F/plain.cbor"
+	fails_match 1 "^attest-verify: PCR0 failed: expected ${X1:0:4}.*, document has ${A0:0:4}" "${r[@]}" --expect-pcr "0=$X1" "$F/plain.cbor"
+	fails_match 1 '^attest-verify: PCR2 failed: ' "${r[@]}" --expect-pcr "0=$A0" --expect-pcr "2=$A1" "$F/plain.cbor"
 	# a PCR the image leaves at zero
 	run -0 attest-verify "${r[@]}" --expect-pcr "3=$Z" "$F/plain.cbor"
 	need_measurements
 	run -0 attest-verify "${r[@]}" --measurements "$F/app.json" "$F/plain.cbor"
 	[[ $(json_get "$output" checks) == *'"PCR0"'*'"PCR1"'*'"PCR2"'* ]]
-	fails_with 1 '^attest-verify: PCR[012] failed: ' "${r[@]}" --measurements "$F/b.json" "$F/plain.cbor"
+	fails_match 1 '^attest-verify: PCR[012] failed: ' "${r[@]}" --measurements "$F/b.json" "$F/plain.cbor"
 	run -0 attest-verify "${r[@]}" --measurements "$F/b.json" "$F/other.cbor"
-	fails_with 1 '^attest-verify: PCR[012] failed: ' "${r[@]}" --measurements "$F/app.json" "$F/other.cbor"
+	fails_match 1 '^attest-verify: PCR[012] failed: ' "${r[@]}" --measurements "$F/app.json" "$F/other.cbor"
 }
 
 @test "nsm-sim documents: nonce, user data and public key (PEM and DER), right and wrong" {
@@ -592,12 +572,12 @@ open(sys.argv[2], "wb").write(cbor2.loads(a[2])["public_key"])' "$d" qos.pub.pem
 	run -0 attest-verify "${r[@]}" --nonce-hex "$NONCE" --user-data-hex "$UD" --public-key "$F/ec.pub.pem" "$F/full.cbor"
 	run -0 attest-verify "${r[@]}" --public-key "$F/ec.pub.der" "$F/full.cbor"
 	run -0 attest-verify "${r[@]}" --nonce-hex "$(echo "$NONCE" | tr a-f A-F)" "$F/full.cbor"
-	fails_with 1 '^attest-verify: nonce failed: ' "${r[@]}" --nonce-hex "${NONCE}00" "$F/full.cbor"
-	fails_with 1 '^attest-verify: nonce failed: ' "${r[@]}" --nonce-hex "$NONCE" "$F/plain.cbor"
-	fails_with 1 '^attest-verify: user[ _]data failed: ' "${r[@]}" --user-data-hex 00 "$F/full.cbor"
-	fails_with 1 '^attest-verify: user[ _]data failed: ' "${r[@]}" --user-data-hex "$UD" "$F/plain.cbor"
-	fails_with 1 '^attest-verify: public[ _]key failed: ' "${r[@]}" --public-key "$F/ec2.pub.pem" "$F/full.cbor"
-	fails_with 1 '^attest-verify: public[ _]key failed: ' "${r[@]}" --public-key "$F/ec.pub.pem" "$F/plain.cbor"
+	fails_match 1 '^attest-verify: nonce failed: ' "${r[@]}" --nonce-hex "${NONCE}00" "$F/full.cbor"
+	fails_match 1 '^attest-verify: nonce failed: ' "${r[@]}" --nonce-hex "$NONCE" "$F/plain.cbor"
+	fails_match 1 '^attest-verify: user[ _]data failed: ' "${r[@]}" --user-data-hex 00 "$F/full.cbor"
+	fails_match 1 '^attest-verify: user[ _]data failed: ' "${r[@]}" --user-data-hex "$UD" "$F/plain.cbor"
+	fails_match 1 '^attest-verify: public[ _]key failed: ' "${r[@]}" --public-key "$F/ec2.pub.pem" "$F/full.cbor"
+	fails_match 1 '^attest-verify: public[ _]key failed: ' "${r[@]}" --public-key "$F/ec.pub.pem" "$F/plain.cbor"
 }
 
 @test "nsm-sim documents: --max-age, now and two hours after the document" {
@@ -608,7 +588,7 @@ open(sys.argv[2], "wb").write(cbor2.loads(a[2])["public_key"])' "$d" qos.pub.pem
 	later=$("$SYSPY" "$AVPY" time "$F/plain.cbor" 7200)
 	# the leaf lives 3 hours: the chain holds, the age does not
 	run -0 attest-verify "${r[@]}" --at "$later" "$F/plain.cbor"
-	fails_with 1 '^attest-verify: max-age failed: the document is 7200 s old, more than 3600$' \
+	fails_match 1 '^attest-verify: max-age failed: the document is 7200 s old, more than 3600$' \
 		"${r[@]}" --at "$later" --max-age 3600 "$F/plain.cbor"
 }
 
@@ -618,14 +598,14 @@ open(sys.argv[2], "wb").write(cbor2.loads(a[2])["public_key"])' "$d" qos.pub.pem
 	run -0 attest-verify "${r[@]}" "$F/debug.cbor"
 	[ "$(json_get "$output" debug)" = true ]
 	[ "$(json_get "$output" pcrs 0)" = "$Z" ]
-	fails_with 1 '^attest-verify: debug failed: debug-mode document \(all-zero PCR0\) and PCR expectations given \(use --allow-debug\)$' \
+	fails_match 1 '^attest-verify: debug failed: debug-mode document \(all-zero PCR0\) and PCR expectations given \(use --allow-debug\)$' \
 		"${r[@]}" --expect-pcr "0=$A0" "$F/debug.cbor"
-	fails_with 1 '^attest-verify: debug failed: ' "${r[@]}" --expect-pcr "0=$Z" "$F/debug.cbor"
-	fails_with 1 '^attest-verify: debug failed: ' "${r[@]}" --expect-pcr "3=$Z" "$F/debug.cbor"
+	fails_match 1 '^attest-verify: debug failed: ' "${r[@]}" --expect-pcr "0=$Z" "$F/debug.cbor"
+	fails_match 1 '^attest-verify: debug failed: ' "${r[@]}" --expect-pcr "3=$Z" "$F/debug.cbor"
 	run -0 attest-verify "${r[@]}" --expect-pcr "0=$Z" --allow-debug "$F/debug.cbor"
-	fails_with 1 '^attest-verify: PCR0 failed: ' "${r[@]}" --expect-pcr "0=$A0" --allow-debug "$F/debug.cbor"
+	fails_match 1 '^attest-verify: PCR0 failed: ' "${r[@]}" --expect-pcr "0=$A0" --allow-debug "$F/debug.cbor"
 	if [ -f "$F/app.json" ]; then
-		fails_with 1 '^attest-verify: debug failed: ' "${r[@]}" --measurements "$F/app.json" "$F/debug.cbor"
+		fails_match 1 '^attest-verify: debug failed: ' "${r[@]}" --measurements "$F/app.json" "$F/debug.cbor"
 	fi
 }
 
@@ -759,12 +739,12 @@ iam_says() {
 @test "--policy: a policy that is not JSON is exit 3, a missing one exit 4, no --action exit 2" {
 	need_sim_docs
 	printf 'Version: 2012-10-17\n' >p.yaml
-	bad 3 "^attest-verify: 'p.yaml'" --root "$F/pki/root.pem" --policy p.yaml --action kms:Decrypt "$F/plain.cbor"
+	fails_match 3 "^attest-verify: 'p.yaml'" --root "$F/pki/root.pem" --policy p.yaml --action kms:Decrypt "$F/plain.cbor"
 	printf '{"Version": "2012-10-17", "Statement": [' >p.json
-	bad 3 "^attest-verify: 'p.json'" --root "$F/pki/root.pem" --policy p.json --action kms:Decrypt "$F/plain.cbor"
-	bad 4 "^attest-verify: cannot open 'nope.json': No such file or directory$" --root "$F/pki/root.pem" --policy nope.json --action kms:Decrypt "$F/plain.cbor"
+	fails_match 3 "^attest-verify: 'p.json'" --root "$F/pki/root.pem" --policy p.json --action kms:Decrypt "$F/plain.cbor"
+	fails_match 4 "^attest-verify: cannot open 'nope.json': No such file or directory$" --root "$F/pki/root.pem" --policy nope.json --action kms:Decrypt "$F/plain.cbor"
 	printf '{"Version":"2012-10-17","Statement":[]}' >e.json
-	bad 2 '^attest-verify: .*--action' --root "$F/pki/root.pem" --policy e.json "$F/plain.cbor"
+	fails_match 2 '^attest-verify: .*--action' --root "$F/pki/root.pem" --policy e.json "$F/plain.cbor"
 }
 
 # =====================================================================================
@@ -772,75 +752,75 @@ iam_says() {
 
 @test "usage errors are exit 2 with a message and nothing on stdout" {
 	printf 'x' >f.cose
-	bad 2 '^attest-verify: ' # no FILE
-	bad 2 '^attest-verify: ' f.cose f.cose
-	bad 2 "^attest-verify: unknown option '--bogus' \(see 'attest-verify --help'\)$" --bogus f.cose
-	bad 2 "^attest-verify: invalid value 'xml' for --format" --format xml f.cose
-	bad 2 "^attest-verify: .*'yesterday'" --at yesterday f.cose
-	bad 2 "^attest-verify: .*'2022-13-01T00:00:00Z'" --at 2022-13-01T00:00:00Z f.cose
-	bad 2 "^attest-verify: .*'2022-10-12 13:50:06'" --at '2022-10-12 13:50:06' f.cose
-	bad 2 '^attest-verify: ' --max-age -5 f.cose
-	bad 2 "^attest-verify: invalid value .* for --max-age" --max-age 1h f.cose
-	bad 2 "^attest-verify: invalid value .* for --expect-pcr" --expect-pcr "0=zz" f.cose
-	bad 2 "^attest-verify: invalid value .* for --expect-pcr" --expect-pcr "$A0" f.cose
-	bad 2 "^attest-verify: invalid value .* for --expect-pcr" --expect-pcr "32=$A0" f.cose
-	bad 2 "^attest-verify: invalid value .* for --expect-pcr" --expect-pcr "0=abcd" f.cose
-	bad 2 "^attest-verify: invalid value 'zz' for --nonce-hex" --nonce-hex zz f.cose
-	bad 2 "^attest-verify: invalid value 'abc' for --user-data-hex" --user-data-hex abc f.cose
-	bad 2 '^attest-verify: .*--policy' --action kms:Decrypt f.cose
+	fails_match 2 '^attest-verify: ' # no FILE
+	fails_match 2 '^attest-verify: ' f.cose f.cose
+	fails_match 2 "^attest-verify: unknown option '--bogus' \(see 'attest-verify --help'\)$" --bogus f.cose
+	fails_match 2 "^attest-verify: invalid value 'xml' for --format" --format xml f.cose
+	fails_match 2 "^attest-verify: .*'yesterday'" --at yesterday f.cose
+	fails_match 2 "^attest-verify: .*'2022-13-01T00:00:00Z'" --at 2022-13-01T00:00:00Z f.cose
+	fails_match 2 "^attest-verify: .*'2022-10-12 13:50:06'" --at '2022-10-12 13:50:06' f.cose
+	fails_match 2 '^attest-verify: ' --max-age -5 f.cose
+	fails_match 2 "^attest-verify: invalid value .* for --max-age" --max-age 1h f.cose
+	fails_match 2 "^attest-verify: invalid value .* for --expect-pcr" --expect-pcr "0=zz" f.cose
+	fails_match 2 "^attest-verify: invalid value .* for --expect-pcr" --expect-pcr "$A0" f.cose
+	fails_match 2 "^attest-verify: invalid value .* for --expect-pcr" --expect-pcr "32=$A0" f.cose
+	fails_match 2 "^attest-verify: invalid value .* for --expect-pcr" --expect-pcr "0=abcd" f.cose
+	fails_match 2 "^attest-verify: invalid value 'zz' for --nonce-hex" --nonce-hex zz f.cose
+	fails_match 2 "^attest-verify: invalid value 'abc' for --user-data-hex" --user-data-hex abc f.cose
+	fails_match 2 '^attest-verify: .*--policy' --action kms:Decrypt f.cose
 }
 
 @test "the option table's checks: empty and control characters, --no-verify, --policy's pairs, standard input" {
 	printf 'x' >f.cose
 	local o
 	for o in --root --measurements --public-key --policy; do
-		bad 2 "^attest-verify: $o must not be empty\$" "$o" '' f.cose
+		fails_match 2 "^attest-verify: $o must not be empty\$" "$o" '' f.cose
 	done
-	bad 2 '^attest-verify: --at must not be empty$' --at '' f.cose
-	bad 2 '^attest-verify: --expect-pcr must not be empty$' --expect-pcr '' f.cose
-	bad 2 '^attest-verify: --nonce-hex must not be empty$' --nonce-hex '' f.cose
-	bad 2 '^attest-verify: --action must not contain control characters \(byte 5 is 0x1b\)$' \
+	fails_match 2 '^attest-verify: --at must not be empty$' --at '' f.cose
+	fails_match 2 '^attest-verify: --expect-pcr must not be empty$' --expect-pcr '' f.cose
+	fails_match 2 '^attest-verify: --nonce-hex must not be empty$' --nonce-hex '' f.cose
+	fails_match 2 '^attest-verify: --action must not contain control characters \(byte 5 is 0x1b\)$' \
 		--policy p.json --action "$(printf 'kms:\033[2J')" f.cose
-	bad 2 '^attest-verify: --principal must not contain control characters \(byte 4 is 0x0a\)$' \
+	fails_match 2 '^attest-verify: --principal must not contain control characters \(byte 4 is 0x0a\)$' \
 		--policy p.json --action kms:Decrypt --principal "$(printf 'arn\nx')" f.cose
-	bad 2 '^attest-verify: --at must not contain control characters \(byte 11 is 0x09\)$' --at "$(printf '2022-10-12\t13:50:06Z')" f.cose
-	bad 2 '^attest-verify: --nonce-hex is longer than 2048 bytes$' --nonce-hex "$(printf '%02050d' 0)" f.cose
+	fails_match 2 '^attest-verify: --at must not contain control characters \(byte 11 is 0x09\)$' --at "$(printf '2022-10-12\t13:50:06Z')" f.cose
+	fails_match 2 '^attest-verify: --nonce-hex is longer than 2048 bytes$' --nonce-hex "$(printf '%02050d' 0)" f.cose
 	# --no-verify checks nothing: no root, no expectation
-	bad 2 '^attest-verify: --root does not go with --no-verify$' --no-verify --root r.pem f.cose
-	bad 2 '^attest-verify: --max-age does not go with --no-verify$' --no-verify --max-age 5 f.cose
-	bad 2 '^attest-verify: --expect-pcr does not go with --no-verify$' --no-verify --expect-pcr "0=$A0" f.cose
-	bad 2 '^attest-verify: --measurements does not go with --no-verify$' --no-verify --measurements m.json f.cose
-	bad 2 '^attest-verify: --nonce-hex does not go with --no-verify$' --no-verify --nonce-hex 00 f.cose
-	bad 2 '^attest-verify: --user-data-hex does not go with --no-verify$' --no-verify --user-data-hex 00 f.cose
-	bad 2 '^attest-verify: --public-key does not go with --no-verify$' --no-verify --public-key k.pem f.cose
+	fails_match 2 '^attest-verify: --root does not go with --no-verify$' --no-verify --root r.pem f.cose
+	fails_match 2 '^attest-verify: --max-age does not go with --no-verify$' --no-verify --max-age 5 f.cose
+	fails_match 2 '^attest-verify: --expect-pcr does not go with --no-verify$' --no-verify --expect-pcr "0=$A0" f.cose
+	fails_match 2 '^attest-verify: --measurements does not go with --no-verify$' --no-verify --measurements m.json f.cose
+	fails_match 2 '^attest-verify: --nonce-hex does not go with --no-verify$' --no-verify --nonce-hex 00 f.cose
+	fails_match 2 '^attest-verify: --user-data-hex does not go with --no-verify$' --no-verify --user-data-hex 00 f.cose
+	fails_match 2 '^attest-verify: --public-key does not go with --no-verify$' --no-verify --public-key k.pem f.cose
 	# --policy and --action go together, --principal needs them
-	bad 2 '^attest-verify: --policy needs --action$' --policy p.json f.cose
-	bad 2 '^attest-verify: --action needs --policy$' --action kms:Decrypt f.cose
-	bad 2 '^attest-verify: --principal needs --policy$' --principal "$ROLE" f.cose
+	fails_match 2 '^attest-verify: --policy needs --action$' --policy p.json f.cose
+	fails_match 2 '^attest-verify: --action needs --policy$' --action kms:Decrypt f.cose
+	fails_match 2 '^attest-verify: --principal needs --policy$' --principal "$ROLE" f.cose
 	# two files cannot both be standard input
-	bad 2 '^attest-verify: --root and --policy cannot both read standard input$' --root - --policy - --action kms:Decrypt f.cose
-	bad 2 '^attest-verify: --measurements and --public-key cannot both read standard input$' --measurements - --public-key - f.cose
+	fails_match 2 '^attest-verify: --root and --policy cannot both read standard input$' --root - --policy - --action kms:Decrypt f.cose
+	fails_match 2 '^attest-verify: --measurements and --public-key cannot both read standard input$' --measurements - --public-key - f.cose
 }
 
 @test "missing files are exit 4" {
-	bad 4 "^attest-verify: cannot open 'nope.cose': No such file or directory$" nope.cose
-	bad 4 "^attest-verify: cannot open 'nope.cose': No such file or directory$" --no-verify nope.cose
+	fails_match 4 "^attest-verify: cannot open 'nope.cose': No such file or directory$" nope.cose
+	fails_match 4 "^attest-verify: cannot open 'nope.cose': No such file or directory$" --no-verify nope.cose
 	need_sim_docs
 	# a good document, so the missing file is the only fault
 	local d="$F/plain.cbor"
-	bad 4 "^attest-verify: cannot open 'nope.pem': No such file or directory$" --root nope.pem "$d"
-	bad 4 "^attest-verify: cannot open 'nope.json': No such file or directory$" --root "$F/pki/root.pem" --measurements nope.json "$d"
-	bad 4 "^attest-verify: cannot open 'nope.der': No such file or directory$" --root "$F/pki/root.pem" --public-key nope.der "$d"
-	bad 4 "^attest-verify: cannot open 'nope.json': No such file or directory$" --root "$F/pki/root.pem" --policy nope.json --action kms:Decrypt "$d"
-	bad 4 "^attest-verify: cannot open '$T/nodir/x': No such file or directory$" "$T/nodir/x"
+	fails_match 4 "^attest-verify: cannot open 'nope.pem': No such file or directory$" --root nope.pem "$d"
+	fails_match 4 "^attest-verify: cannot open 'nope.json': No such file or directory$" --root "$F/pki/root.pem" --measurements nope.json "$d"
+	fails_match 4 "^attest-verify: cannot open 'nope.der': No such file or directory$" --root "$F/pki/root.pem" --public-key nope.der "$d"
+	fails_match 4 "^attest-verify: cannot open 'nope.json': No such file or directory$" --root "$F/pki/root.pem" --policy nope.json --action kms:Decrypt "$d"
+	fails_match 4 "^attest-verify: cannot open '$T/nodir/x': No such file or directory$" "$T/nodir/x"
 }
 
 @test "bad --root and --measurements files are exit 3" {
 	need_sim_docs
 	printf 'not a certificate\n' >root.pem
-	bad 3 "^attest-verify: 'root.pem'" --root root.pem "$F/plain.cbor"
+	fails_match 3 "^attest-verify: 'root.pem'" --root root.pem "$F/plain.cbor"
 	printf '{"Measurements": {"PCR0": "zz"}}\n' >m.json
-	bad 3 "^attest-verify: 'm.json'" --root "$F/pki/root.pem" --measurements m.json "$F/plain.cbor"
+	fails_match 3 "^attest-verify: 'm.json'" --root "$F/pki/root.pem" --measurements m.json "$F/plain.cbor"
 }
 
 @test "--help lists the options" {

@@ -19,6 +19,10 @@ SYN_PCR2=206f7853ba2810292cd7f9f234e1fbb421743a02e760d0c55621704f937944356bba723
 ONE_PCR2=21b9efbc184807662e966d34f390821309eeac6802309798826296bf3e8bec7c10edb30948c90ba67310f7b964fc500a
 SDE=1704067200
 SDE_TIME=2024-01-01T00:00:00+00:00
+# The failure helpers of common.bash run eif-build, and check after each that
+# the failed run left no output behind.
+FAIL_TOOL=eif-build
+FAIL_CHECK=no_output
 
 setup_file() {
 	export F="$BATS_FILE_TMPDIR"
@@ -61,35 +65,8 @@ build() {
 	eb --kernel "$F/kernel" --cmdline "console=ttyS0" --ramdisk "$F/rd0" --ramdisk "$F/rd1" -o "$out" "$@"
 }
 
-# fails CODE MESSAGE ARGS: eif-build ARGS exits CODE, prints exactly
-# "eif-build: MESSAGE" on stderr, nothing on stdout, and leaves no out.eif
-# (nor its temporary file) behind.
-fails() {
-	local code=$1 msg=$2
-	shift 2
-	run --separate-stderr eif-build "$@"
-	[ "$status" -eq "$code" ] || { echo "exit $status, expected $code; stderr: $stderr"; return 1; }
-	[ -z "$output" ] || { echo "stdout not empty: $output"; return 1; }
-	[ "$stderr" = "eif-build: $msg" ] || { printf 'stderr:   %s\nexpected: eif-build: %s\n' "$stderr" "$msg"; return 1; }
-	no_output
-}
-
-# fails_prefix CODE PREFIX ARGS: as fails, for messages whose tail is OpenSSL's or jansson's.
-fails_prefix() {
-	local code=$1 msg=$2
-	shift 2
-	run --separate-stderr eif-build "$@"
-	[ "$status" -eq "$code" ] || { echo "exit $status, expected $code; stderr: $stderr"; return 1; }
-	[ -z "$output" ] || { echo "stdout not empty: $output"; return 1; }
-	[ "${#stderr_lines[@]}" -eq 1 ] || { echo "more than one line on stderr: $stderr"; return 1; }
-	case "$stderr" in
-	"eif-build: $msg"*) ;;
-	*) printf 'stderr:   %s\nexpected: eif-build: %s...\n' "$stderr" "$msg"; return 1 ;;
-	esac
-	no_output
-}
-
-# No out.eif and no temporary .out.eif.XXXXXX left in the current directory.
+# No out.eif and no temporary .out.eif.XXXXXX left in the current directory
+# (FAIL_CHECK: a failed build must not leave a partial image).
 no_output() {
 	local left
 	left=$(ls -A | grep -E '^\.?out\.eif' || true)

@@ -67,9 +67,7 @@ srv.serve_forever()
 EOF
 	"$PYTHON" srv.py 3>&- &
 	PIDS+=($!)
-	local i
-	for i in $(seq 50); do [ -s port ] && return 0; sleep 0.1; done
-	echo "TLS server did not start"; return 1
+	wait_ready "$!" /dev/null -s port || { echo "TLS server did not start"; return 1; }
 }
 
 # socat from an abstract AF_UNIX name to the TLS server; the name goes to $NAME.

@@ -243,8 +243,7 @@ sealed() {
 	command -v script >/dev/null || skip "script(1) is not installed"
 	kms_up
 	sealed
-	run -2 script -qec "kms-decrypt --ciphertext-file ct.bin" /dev/null
-	[[ $output == *"kms-decrypt: refusing to write binary data to a terminal (use -o FILE or --force)"* ]]
+	refuses_terminal "kms-decrypt --ciphertext-file ct.bin"
 	[ "$(kms_requests)" -eq 0 ]
 	run -0 script -qec "kms-decrypt --ciphertext-file ct.bin -f base64" /dev/null
 	[[ $output == *"$(base64 -w0 pt.bin)"* ]]

@@ -103,8 +103,7 @@ load kms
 		[ -z "$output" ] || { echo "stdout for: $c"; return 1; }
 		[ "$stderr" = "kms-encrypt: $msg" ] || { echo "for: $c"; echo "got: $stderr"; return 1; }
 	done
-	run -2 script -qec "kms-encrypt --key-id alias/test --plaintext-file pt" /dev/null
-	[[ "$output" == *"kms-encrypt: refusing to write binary data to a terminal (use -o FILE or --force)"* ]]
+	refuses_terminal "kms-encrypt --key-id alias/test --plaintext-file pt"
 	[ "$(kms_requests)" -eq 0 ]
 	run -0 script -qec "kms-encrypt --key-id alias/test --plaintext-file pt --force >/dev/null" /dev/null
 	[ "$(kms_requests)" -eq 1 ]

@@ -50,8 +50,7 @@ load kms
 	[ -z "$output" ]
 	[[ "$(cat key.hex)" =~ ^[0-9a-f]{64}$ ]]
 	[ "$(kms_requests)" -eq 2 ]
-	run -2 script -qec "kms-random -f raw" /dev/null
-	[[ "$output" == *"kms-random: refusing to write binary data to a terminal (use -o FILE or --force)"* ]]
+	refuses_terminal "kms-random -f raw"
 	[ "$(kms_requests)" -eq 2 ]
 	run -0 script -qec "kms-random -n 4 -f raw --force >/dev/null" /dev/null
 	[ "$(kms_requests)" -eq 3 ]

@@ -38,18 +38,9 @@ responder() {
 	"$RESP_PY" "$FIXTURES/kms_responder.py" --access-key "$AK" --secret-key "$SK" --session-token "$TOK" \
 		--log "$T/kms.log" --port-file "$T/kms.port" "$@" >"$T/kms.out" 2>"$T/kms.err" 3>&- &
 	KMS_PID=$!
-	local i
-	for ((i = 0; i < 400; i++)); do
-		if [ -s "$T/kms.port" ]; then
-			KMS_URL="http://127.0.0.1:$(cat "$T/kms.port")"
-			[ "$(head -1 "$T/kms.out")" = "PORT $(cat "$T/kms.port")" ] || { echo "first line: $(head -1 "$T/kms.out")"; return 1; }
-			return 0
-		fi
-		kill -0 "$KMS_PID" 2>/dev/null || { cat "$T/kms.err"; echo "responder exited"; return 1; }
-		sleep 0.025
-	done
-	echo "responder did not start"
-	return 1
+	wait_ready "$KMS_PID" "$T/kms.err" -s "$T/kms.port" || return 1
+	KMS_URL="http://127.0.0.1:$(cat "$T/kms.port")"
+	[ "$(head -1 "$T/kms.out")" = "PORT $(cat "$T/kms.port")" ] || { echo "first line: $(head -1 "$T/kms.out")"; return 1; }
 }
 
 need_aws() {
@@ -113,12 +104,7 @@ attest() {
 	"$RESP_PY" -c 'import cbor2' 2>/dev/null || skip "$RESP_PY lacks cbor2 (the responder cannot check documents)"
 	nsm-sim --socket "$T/nsm.sock" --pki "$T/pki" --pidfile "$T/nsm.pid" "$@" >"$T/sim.log" 2>&1 3>&- &
 	SIM_PID=$!
-	local i
-	for ((i = 0; i < 400; i++)); do
-		[ -s "$T/nsm.pid" ] && [ -S "$T/nsm.sock" ] && break
-		kill -0 "$SIM_PID" 2>/dev/null || { cat "$T/sim.log"; return 1; }
-		sleep 0.025
-	done
+	wait_ready "$SIM_PID" "$T/sim.log" -s "$T/nsm.pid" -S "$T/nsm.sock" || return 1
 	NITROKIT_NSM="unix:$T/nsm.sock" nsm-attest --public-key "$F/rsa.pub" -o "$T/doc.cbor"
 }
 

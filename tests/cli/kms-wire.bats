@@ -23,14 +23,6 @@ teardown() {
 	kms_teardown
 }
 
-need_tool() {
-	[ -x "$NK_ROOT/bin/$1" ] || skip "bin/$1 is not built"
-}
-
-need_botocore() {
-	"$PYTHON" -c 'import botocore' 2>/dev/null || skip "botocore not installed for $PYTHON"
-}
-
 need_openssl() {
 	command -v openssl >/dev/null || skip "openssl not found"
 }
@@ -113,12 +105,11 @@ PY
 # pinned clock, X-Amz-Security-Token from the credentials) on the first line;
 # the tool's on the second; then "token: <what the tool sent or None>".
 botocore_vs_captured() {
-	"$PYTHON" - "$T/captured" "$@" <<'PY'
-import base64, datetime, json, os, sys
-from unittest import mock
-import botocore.auth
+	PYTHONPATH="$FIXTURES" "$PYTHON" - "$T/captured" "$@" <<'PY'
+import base64, json, os, sys
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore_sign import authorization
 
 lines = open(sys.argv[1]).read().splitlines()
 assert len(lines) == 1, f"{len(lines)} requests captured, expected 1"
@@ -139,18 +130,7 @@ req = AWSRequest(method=rec["method"], url=f"{scheme}://{one('host')}{rec['path'
                  headers={k: v for k, v in hdrs if k.lower() not in NOT_SIGNED})
 creds = Credentials(os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"],
                     os.environ.get("AWS_SESSION_TOKEN"))
-when = datetime.datetime.strptime(one("x-amz-date"), "%Y%m%dT%H%M%SZ")
-# botocore >= 1.31 reads the clock through get_current_datetime, older ones
-# through botocore.auth.datetime: pin both
-with mock.patch.object(botocore.auth, "datetime") as dt:
-    dt.datetime.utcnow.return_value = when
-    dt.datetime.now.return_value = when.replace(tzinfo=datetime.timezone.utc)
-    if hasattr(botocore.auth, "get_current_datetime"):
-        with mock.patch.object(botocore.auth, "get_current_datetime", return_value=when):
-            botocore.auth.SigV4Auth(creds, "kms", region).add_auth(req)
-    else:
-        botocore.auth.SigV4Auth(creds, "kms", region).add_auth(req)
-print(req.headers["Authorization"])
+print(authorization(req, creds, region, one("x-amz-date")))
 print(one("authorization"))
 print("token:", one("x-amz-security-token"))
 print("host:", one("host"))

@@ -95,17 +95,8 @@ responder() {
 		--session-token "$KMS_TOK" --log "$T/kms.log" --port-file "$T/kms.port" "$@" \
 		>"$T/kms.out" 2>"$T/kms.err" 3>&- &
 	KMS_PID=$!
-	local i
-	for ((i = 0; i < 400; i++)); do
-		if [ -s "$T/kms.port" ]; then
-			KMS_URL="http://127.0.0.1:$(cat "$T/kms.port")"
-			return 0
-		fi
-		kill -0 "$KMS_PID" 2>/dev/null || { cat "$T/kms.err"; echo "responder exited"; return 1; }
-		sleep 0.025
-	done
-	echo "responder did not start"
-	return 1
+	wait_ready "$KMS_PID" "$T/kms.err" -s "$T/kms.port" || return 1
+	KMS_URL="http://127.0.0.1:$(cat "$T/kms.port")"
 }
 
 kms_up() {

@@ -275,13 +275,14 @@ b64hex() {
 	[[ $(kms_log_field 1 headers authorization) == *"/eu-west-1/kms/aws4_request"* ]]
 }
 
-@test "credentials: the secret and the token are gone from /proc/PID/cmdline while the call runs" {
-	up --delay 1
-	printf 'cmdline check' >pt
-	kms_seal pt blob
-	local b64 pid rc=0
-	b64=$(base64 -w0 blob)
-	$TOOL decrypt --region us-east-1 "${CREDS[@]}" --ciphertext "$b64" >out 2>err 3>&- &
+# argv_while_calling ARGS...: after `up --delay 1`, run $TOOL ARGS in the
+# background and keep its /proc/PID/cmdline (one argument a line) in
+# ./cmdline and its ps(1) line in ./ps.txt, both taken while it waits for
+# KMS; it must then exit 0 (stdout in ./out), and neither file may show the
+# access key id, the secret or the session token.
+argv_while_calling() {
+	local pid rc=0
+	$TOOL "$@" >out 2>err 3>&- &
 	pid=$!
 	# The request is logged before the responder's 1 s delay: by then argv
 	# has been parsed, and the process is still waiting for the answer.
@@ -289,13 +290,23 @@ b64hex() {
 	tr '\0' '\n' <"/proc/$pid/cmdline" >cmdline
 	ps -o args= -p "$pid" >ps.txt
 	wait "$pid" || rc=$?
-	[ "$rc" -eq 0 ]
-	[ "$(cat out)" = "PLAINTEXT: $(base64 -w0 pt)" ]
+	[ "$rc" -eq 0 ] || { echo "exit $rc: $(cat err)"; return 1; }
 	cat cmdline
-	! grep -qF -- "$KMS_SK" cmdline
-	! grep -qF -- "$KMS_TOK" cmdline
-	! grep -qF -- "$KMS_AK" cmdline
-	! grep -qF -- "$KMS_SK" ps.txt
+	local s
+	for s in "$KMS_SK" "$KMS_TOK" "$KMS_AK"; do
+		! grep -qF -- "$s" cmdline || { echo "cmdline shows $s"; return 1; }
+		! grep -qF -- "$s" ps.txt || { echo "ps shows $s"; return 1; }
+	done
+}
+
+@test "credentials: the secret and the token are gone from /proc/PID/cmdline while the call runs" {
+	up --delay 1
+	printf 'cmdline check' >pt
+	kms_seal pt blob
+	local b64
+	b64=$(base64 -w0 blob)
+	argv_while_calling decrypt --region us-east-1 "${CREDS[@]}" --ciphertext "$b64"
+	[ "$(cat out)" = "PLAINTEXT: $(base64 -w0 pt)" ]
 	# The rest is untouched, and the wiped values keep their place and length.
 	[ "$(sed -n 1p cmdline)" = "$TOOL" ]
 	[ "$(sed -n 2p cmdline)" = decrypt ]
@@ -309,77 +320,70 @@ b64hex() {
 
 # --- usage: exit 1, before the NSM or KMS is asked anything -------------------
 
-# usage MESSAGE ARGS...: exit 1, nothing on stdout, "kmstool_enclave_cli: MESSAGE".
-usage() {
-	local msg=$1
-	shift
-	run -1 --separate-stderr $TOOL "$@"
-	[ "$output" = "" ] || { echo "stdout: $output"; return 1; }
-	[ "$stderr" = "$TOOL: $msg" ] || { echo "args: $*"; echo "stderr: $stderr"; echo "want:   $TOOL: $msg"; return 1; }
-}
+# Usage errors are AWS's exit 1: "fails 1 MESSAGE ARGS" (common.bash) checks
+# that nothing is on stdout and stderr is exactly "kmstool_enclave_cli: MESSAGE".
+FAIL_TOOL=$TOOL
 
 @test "usage: every bad command line is exit 1 with its reason (AWS's wording where it has one)" {
 	# No NSM and no KMS: a usage check that came after either would fail 255.
 	export NITROKIT_NSM="unix:$T/no-nsm.sock" AWS_ENDPOINT_URL_KMS=http://127.0.0.1:9
 	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
 	local h="(see '$TOOL --help')"
-	usage "missing command: decrypt, genkey or genrandom $h"
-	usage "unknown command 'encrypt': expected decrypt, genkey or genrandom $h" encrypt "${CREDS[@]}"
-	usage "unknown command 'Decrypt': expected decrypt, genkey or genrandom $h" Decrypt
-	usage "unknown command '--region': expected decrypt, genkey or genrandom $h" --region us-east-1 decrypt
-	usage "--ciphertext must be set" decrypt "${CREDS[@]}"
-	usage "--ciphertext must not be empty" decrypt "${CREDS[@]}" --ciphertext ""
-	usage "option '--ciphertext' needs a value" decrypt "${CREDS[@]}" --ciphertext
-	usage "unknown option '--plaintext' $h" decrypt "${CREDS[@]}" --plaintext AQID
-	usage "unknown option '-C' $h" decrypt "${CREDS[@]}" -C AQID
-	usage "unexpected operand at position 8 $h" decrypt "${CREDS[@]}" AQID
-	usage "option '-c' takes its value as the next argument $h" decrypt "${CREDS[@]}" -cAQID
-	usage "option '--key-id' needs a value" genkey "${CREDS[@]}" --key-id --key-spec AES-256
-	usage "option '--length' does not apply to decrypt" decrypt "${CREDS[@]}" --ciphertext AQID --length 4
-	usage "option '--ciphertext' does not apply to genkey" genkey "${CREDS[@]}" --ciphertext AQID
-	usage "option '--key-id' does not apply to genrandom" genrandom "${CREDS[@]}" --key-id alias/test
-	usage "--key-id must be set" genkey "${CREDS[@]}" --key-spec AES-256
-	usage "--key-spec must be set" genkey "${CREDS[@]}" --key-id alias/test
-	usage "invalid value 'AES_256' for --key-spec: expected one of AES-256|AES-128" genkey "${CREDS[@]}" --key-id alias/test --key-spec AES_256
-	usage "invalid value 'AES-512' for --key-spec: expected one of AES-256|AES-128" genkey "${CREDS[@]}" --key-id alias/test --key-spec AES-512
-	usage "--length must be set" genrandom "${CREDS[@]}"
-	usage "invalid value '0' for --length: expected 1 to 1024" genrandom "${CREDS[@]}" --length 0
-	usage "invalid value '1025' for --length: expected 1 to 1024" genrandom "${CREDS[@]}" --length 1025
-	usage "invalid value '12abc' for --length: expected 1 to 1024" genrandom "${CREDS[@]}" --length 12abc
-	usage "invalid value 'vsock' for --proxy-port: expected 1 to 4294967294" genrandom "${CREDS[@]}" --length 4 --proxy-port vsock
-	usage "--region must not be empty" genrandom "${CREDS[@]}" --length 4 --region ""
+	fails 1 "missing command: decrypt, genkey or genrandom $h"
+	fails 1 "unknown command 'encrypt': expected decrypt, genkey or genrandom $h" encrypt "${CREDS[@]}"
+	fails 1 "unknown command 'Decrypt': expected decrypt, genkey or genrandom $h" Decrypt
+	fails 1 "unknown command '--region': expected decrypt, genkey or genrandom $h" --region us-east-1 decrypt
+	fails 1 "--ciphertext must be set" decrypt "${CREDS[@]}"
+	fails 1 "--ciphertext must not be empty" decrypt "${CREDS[@]}" --ciphertext ""
+	fails 1 "option '--ciphertext' needs a value" decrypt "${CREDS[@]}" --ciphertext
+	fails 1 "unknown option '--plaintext' $h" decrypt "${CREDS[@]}" --plaintext AQID
+	fails 1 "unknown option '-C' $h" decrypt "${CREDS[@]}" -C AQID
+	fails 1 "unexpected operand at position 8 $h" decrypt "${CREDS[@]}" AQID
+	fails 1 "option '-c' takes its value as the next argument $h" decrypt "${CREDS[@]}" -cAQID
+	fails 1 "option '--key-id' needs a value" genkey "${CREDS[@]}" --key-id --key-spec AES-256
+	fails 1 "option '--length' does not apply to decrypt" decrypt "${CREDS[@]}" --ciphertext AQID --length 4
+	fails 1 "option '--ciphertext' does not apply to genkey" genkey "${CREDS[@]}" --ciphertext AQID
+	fails 1 "option '--key-id' does not apply to genrandom" genrandom "${CREDS[@]}" --key-id alias/test
+	fails 1 "--key-id must be set" genkey "${CREDS[@]}" --key-spec AES-256
+	fails 1 "--key-spec must be set" genkey "${CREDS[@]}" --key-id alias/test
+	fails 1 "invalid value 'AES_256' for --key-spec: expected one of AES-256|AES-128" genkey "${CREDS[@]}" --key-id alias/test --key-spec AES_256
+	fails 1 "invalid value 'AES-512' for --key-spec: expected one of AES-256|AES-128" genkey "${CREDS[@]}" --key-id alias/test --key-spec AES-512
+	fails 1 "--length must be set" genrandom "${CREDS[@]}"
+	fails 1 "invalid value '0' for --length: expected 1 to 1024" genrandom "${CREDS[@]}" --length 0
+	fails 1 "invalid value '1025' for --length: expected 1 to 1024" genrandom "${CREDS[@]}" --length 1025
+	fails 1 "invalid value '12abc' for --length: expected 1 to 1024" genrandom "${CREDS[@]}" --length 12abc
+	fails 1 "invalid value 'vsock' for --proxy-port: expected 1 to 4294967294" genrandom "${CREDS[@]}" --length 4 --proxy-port vsock
+	fails 1 "--region must not be empty" genrandom "${CREDS[@]}" --length 4 --region ""
 	# The table's types (cli): no control characters, no empty credential but the token.
-	usage "--region must not contain control characters (byte 10 is 0x0a)" genrandom "${CREDS[@]}" --length 4 \
+	fails 1 "--region must not contain control characters (byte 10 is 0x0a)" genrandom "${CREDS[@]}" --length 4 \
 		--region $'us-east-1\nX-Injected: 1'
-	usage "--key-id must not contain control characters (byte 11 is 0x1b)" genkey "${CREDS[@]}" \
+	fails 1 "--key-id must not contain control characters (byte 11 is 0x1b)" genkey "${CREDS[@]}" \
 		--key-id $'alias/test\e[2J' --key-spec AES-256
-	usage "--ciphertext must not contain control characters (byte 5 is 0x01)" decrypt "${CREDS[@]}" \
+	fails 1 "--ciphertext must not contain control characters (byte 5 is 0x01)" decrypt "${CREDS[@]}" \
 		--ciphertext $'AQID\001'
-	usage "--aws-access-key-id must not be empty" genrandom --aws-access-key-id "" --aws-secret-access-key "$KMS_SK" --length 4
-	usage "--aws-secret-access-key must not be empty" genrandom --aws-access-key-id "$KMS_AK" --aws-secret-access-key "" --length 4
-	usage "--aws-access-key-id must be set" genrandom --aws-secret-access-key "$KMS_SK" --length 4
-	usage "--aws-secret-access-key must be set" genrandom --aws-access-key-id "$KMS_AK" --aws-session-token "$KMS_TOK" --length 4
-	usage "--aws-access-key-id must be set (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment)" genrandom --length 4
+	fails 1 "--aws-access-key-id must not be empty" genrandom --aws-access-key-id "" --aws-secret-access-key "$KMS_SK" --length 4
+	fails 1 "--aws-secret-access-key must not be empty" genrandom --aws-access-key-id "$KMS_AK" --aws-secret-access-key "" --length 4
+	fails 1 "--aws-access-key-id must be set" genrandom --aws-secret-access-key "$KMS_SK" --length 4
+	fails 1 "--aws-secret-access-key must be set" genrandom --aws-access-key-id "$KMS_AK" --aws-session-token "$KMS_TOK" --length 4
+	fails 1 "--aws-access-key-id must be set (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment)" genrandom --length 4
 	# Half on the command line is not completed from the environment.
 	export AWS_ACCESS_KEY_ID=$KMS_AK
-	usage "--aws-secret-access-key must be set" genrandom --aws-access-key-id "$KMS_AK" --length 4
+	fails 1 "--aws-secret-access-key must be set" genrandom --aws-access-key-id "$KMS_AK" --length 4
 }
 
 @test "usage: an error message never shows a credential" {
 	export NITROKIT_NSM="unix:$T/no-nsm.sock" AWS_ENDPOINT_URL_KMS=http://127.0.0.1:9
 	run -1 --separate-stderr $TOOL genkey --key-spec AES-999 "${CREDS[@]}"
 	[[ $stderr != *"$KMS_SK"* && $stderr != *"$KMS_TOK"* ]]
-	run -1 --separate-stderr $TOOL genkey --aws-secret-access-key
-	[ "$stderr" = "$TOOL: option '--aws-secret-access-key' needs a value" ]
+	fails 1 "option '--aws-secret-access-key' needs a value" genkey --aws-secret-access-key
 	# A mistyped option name with its value attached.
-	run -1 --separate-stderr $TOOL genkey --aws-secret-acess-key="$KMS_SK"
-	[ "$stderr" = "$TOOL: unknown option '--aws-secret-acess-key' (see '$TOOL --help')" ]
+	fails 1 "unknown option '--aws-secret-acess-key' (see '$TOOL --help')" genkey --aws-secret-acess-key="$KMS_SK"
 }
 
-# leak_check MESSAGE ARGS...: as usage, and no credential, nor a piece of one,
+# leak_check MESSAGE ARGS...: as fails 1, and no credential, nor a piece of one,
 # on stdout or stderr.
 leak_check() {
-	usage "$@" || return 1
+	fails 1 "$@" || return 1
 	local s
 	for s in "$KMS_SK" "$KMS_TOK" "$KMS_AK" EXAMPLEKEY SessionToken; do
 		[[ $stderr != *"$s"* && $output != *"$s"* ]] || { echo "args: ${*:2}"; echo "shows $s: $stderr"; return 1; }
@@ -476,18 +480,10 @@ leak_check() {
 	up --delay 1
 	printf 'cmdline check' >pt
 	kms_seal pt blob
-	local b64 pid rc=0
+	local b64
 	b64=$(base64 -w0 blob)
-	$TOOL -k "$KMS_AK" --aws-secret-access-key="$KMS_SK" -t "$KMS_TOK" --ciphertext "$b64" >out 2>err 3>&- &
-	pid=$!
-	kms_wait_logged
-	tr '\0' '\n' <"/proc/$pid/cmdline" >cmdline
-	wait "$pid" || rc=$?
-	[ "$rc" -eq 0 ]
+	argv_while_calling -k "$KMS_AK" --aws-secret-access-key="$KMS_SK" -t "$KMS_TOK" --ciphertext "$b64"
 	[ "$(cat out)" = "$(base64 -w0 pt)" ]
-	! grep -qF -- "$KMS_SK" cmdline
-	! grep -qF -- "$KMS_TOK" cmdline
-	! grep -qF -- "$KMS_AK" cmdline
 	printf '%s\n' "$TOOL" -k "${KMS_AK//?/x}" "--aws-secret-access-key=${KMS_SK//?/x}" -t "${KMS_TOK//?/x}" \
 		--ciphertext "$b64" | cmp - cmdline
 }

@@ -166,8 +166,7 @@ hex_of() {
 @test "nsm-attest: CBOR is refused on a terminal (before the NSM is asked), base64 is not" {
 	command -v script >/dev/null || skip "script(1) is not installed"
 	sim
-	run -2 script -qec "nsm-attest --nsm /nonexistent/nsm" /dev/null
-	[[ $output == *"nsm-attest: refusing to write binary data to a terminal (use -o FILE or --force)"* ]]
+	refuses_terminal "nsm-attest --nsm /nonexistent/nsm"
 	run -0 script -qec "nsm-attest -f base64" /dev/null
 	[[ $output =~ ^[A-Za-z0-9+/]+=*$'\r'?$'\n'?$ ]]
 	run -0 script -qec "nsm-attest --force" /dev/null
@@ -199,78 +198,72 @@ hex_of() {
 
 # --- the bad-input table ----------------------------------------------------------
 
-# bad EXIT MESSAGE ARGS...: nsm-attest ARGS exits EXIT with exactly
-# "nsm-attest: MESSAGE" on stderr and nothing on stdout.  The NSM is
-# unreachable, so an exit other than 4 shows the check came first.
-bad() {
-	local code=$1 msg=$2
-	shift 2
-	NITROKIT_NSM=/nonexistent/nsm run "-$code" --separate-stderr nsm-attest -f base64 "$@"
-	[ -z "$output" ] || { echo "stdout of nsm-attest $*: $output"; return 1; }
-	[ "$stderr" = "nsm-attest: $msg" ] || { echo "nsm-attest $*: got '$stderr', expected 'nsm-attest: $msg'"; return 1; }
-}
+# fails and its kin (common.bash) run nsm-attest -f base64 with the NSM unreachable,
+# so an exit other than 4 shows the check came first.
+FAIL_TOOL=nsm-attest
+FAIL_CMD=(env NITROKIT_NSM=/nonexistent/nsm nsm-attest -f base64)
 
 @test "nsm-attest: conflicting and malformed options are exit 2" {
-	bad 2 "--user-data and --user-data-hex cannot be used together" --user-data x --user-data-hex 00
-	bad 2 "--nonce and --nonce-hex cannot be used together" --nonce-hex 00 --nonce x
-	bad 2 "--user-data and --nonce cannot both read standard input" --user-data - --nonce -
-	bad 2 "--nonce and --public-key cannot both read standard input" --public-key - --nonce -
-	bad 2 "invalid value 'zz' for --user-data-hex: not a hex digit at position 1" --user-data-hex zz
-	bad 2 "invalid value 'abc' for --nonce-hex: odd number of hex digits (3)" --nonce-hex abc
-	bad 2 "--nonce-hex must not be empty" --nonce-hex ''
-	bad 2 "--user-data must not be empty" --user-data ''
-	bad 2 "--public-key must not be empty" --public-key ''
-	bad 2 "--output must not be empty" -o ''
-	bad 2 "--nsm must not be empty" --nsm ''
-	bad 2 "--user-data-hex must not contain control characters (byte 3 is 0x0d)" --user-data-hex $'00\r'
-	bad 2 "--nsm must not contain control characters (byte 5 is 0x0a)" --nsm $'unix\n:x'
+	fails 2 "--user-data and --user-data-hex cannot be used together" --user-data x --user-data-hex 00
+	fails 2 "--nonce and --nonce-hex cannot be used together" --nonce-hex 00 --nonce x
+	fails 2 "--user-data and --nonce cannot both read standard input" --user-data - --nonce -
+	fails 2 "--nonce and --public-key cannot both read standard input" --public-key - --nonce -
+	fails 2 "invalid value 'zz' for --user-data-hex: not a hex digit at position 1" --user-data-hex zz
+	fails 2 "invalid value 'abc' for --nonce-hex: odd number of hex digits (3)" --nonce-hex abc
+	fails 2 "--nonce-hex must not be empty" --nonce-hex ''
+	fails 2 "--user-data must not be empty" --user-data ''
+	fails 2 "--public-key must not be empty" --public-key ''
+	fails 2 "--output must not be empty" -o ''
+	fails 2 "--nsm must not be empty" --nsm ''
+	fails 2 "--user-data-hex must not contain control characters (byte 3 is 0x0d)" --user-data-hex $'00\r'
+	fails 2 "--nsm must not contain control characters (byte 5 is 0x0a)" --nsm $'unix\n:x'
 	run -2 --separate-stderr nsm-attest --format json
 	[ -z "$output" ]
 	[ "$stderr" = "nsm-attest: invalid value 'json' for --format: expected one of cbor|base64" ]
-	bad 2 "option '--nonce-hex' given more than once" --nonce-hex 00 --nonce-hex 01
-	bad 2 "unexpected operand 'doc.cbor' (usage: nsm-attest [OPTIONS])" doc.cbor
-	bad 2 "unknown option '--user' (see 'nsm-attest --help')" --user x
+	fails 2 "option '--nonce-hex' given more than once" --nonce-hex 00 --nonce-hex 01
+	fails 2 "unexpected operand 'doc.cbor' (usage: nsm-attest [OPTIONS])" doc.cbor
+	fails 2 "unknown option '--user' (see 'nsm-attest --help')" --user x
 }
 
 @test "nsm-attest: oversized fields are exit 3 before the request is sent" {
 	head -c 1025 /dev/zero >big.bin
-	bad 3 "'big.bin' is too large (more than 1024 bytes)" --user-data big.bin
-	bad 3 "'big.bin' is too large (more than 1024 bytes)" --nonce big.bin
+	fails 3 "'big.bin' is too large (more than 1024 bytes)" --user-data big.bin
+	fails 3 "'big.bin' is too large (more than 1024 bytes)" --nonce big.bin
 	NITROKIT_NSM=/nonexistent/nsm run -3 --separate-stderr nsm-attest -f base64 --user-data - <big.bin
 	[ "$stderr" = "nsm-attest: 'standard input' is too large (more than 1024 bytes)" ]
-	bad 3 "invalid value '00000000000000000000000000000000...' for --nonce-hex: too long (1025 bytes, at most 1024)" \
+	fails 3 "invalid value '00000000000000000000000000000000...' for --nonce-hex: too long (1025 bytes, at most 1024)" \
 		--nonce-hex "$(hex_of big.bin)"
-	bad 3 "invalid value '00000000000000000000000000000000...' for --user-data-hex: too long (1025 bytes, at most 1024)" \
+	fails 3 "invalid value '00000000000000000000000000000000...' for --user-data-hex: too long (1025 bytes, at most 1024)" \
 		--user-data-hex "$(hex_of big.bin)"
 	# Past cli's usual 4096-byte cap of a string, the size is still the field's to judge.
 	head -c 4000 /dev/zero >huge.bin
-	bad 3 "invalid value '00000000000000000000000000000000...' for --nonce-hex: too long (4000 bytes, at most 1024)" \
+	fails 3 "invalid value '00000000000000000000000000000000...' for --nonce-hex: too long (4000 bytes, at most 1024)" \
 		--nonce-hex "$(hex_of huge.bin)"
 }
 
 @test "nsm-attest: missing files are exit 4" {
-	bad 4 "cannot open 'nope.bin': No such file or directory" --user-data nope.bin
-	bad 4 "cannot open 'nope.bin': No such file or directory" --nonce nope.bin
-	bad 4 "cannot open 'nope.pem': No such file or directory" --public-key nope.pem
+	fails 4 "cannot open 'nope.bin': No such file or directory" --user-data nope.bin
+	fails 4 "cannot open 'nope.bin': No such file or directory" --nonce nope.bin
+	fails 4 "cannot open 'nope.pem': No such file or directory" --public-key nope.pem
 }
 
 @test "nsm-attest: garbage, certificates, private keys and oversized keys are not public keys (exit 3)" {
 	printf 'not a key\n' >garbage
-	bad 3 "'garbage' is not a public key (expected PEM or DER SubjectPublicKeyInfo)" --public-key garbage
+	fails 3 "'garbage' is not a public key (expected PEM or DER SubjectPublicKeyInfo)" --public-key garbage
 	: >empty
-	bad 3 "'empty' is empty (expected a public key)" --public-key empty
+	fails 3 "'empty' is empty (expected a public key)" --public-key empty
 	printf -- '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n' >bad.pem
 	run -3 --separate-stderr nsm-attest --nsm /nonexistent/nsm --public-key bad.pem
 	[[ $stderr == "nsm-attest: 'bad.pem': malformed PUBLIC KEY"* ]]
 	need_openssl
-	bad 3 "'$F/ec.crt' is a certificate, not a public key (extract it with: openssl x509 -pubkey -noout -in '$F/ec.crt')" \
+	fails 3 "'$F/ec.crt' is a certificate, not a public key (extract it with: openssl x509 -pubkey -noout -in '$F/ec.crt')" \
 		--public-key "$F/ec.crt"
-	bad 3 "'$F/ec.crt.der' is a certificate, not a public key (extract it with: openssl x509 -pubkey -noout -in '$F/ec.crt.der')" \
+	fails 3 "'$F/ec.crt.der' is a certificate, not a public key (extract it with: openssl x509 -pubkey -noout -in '$F/ec.crt.der')" \
 		--public-key "$F/ec.crt.der"
-	bad 3 "'$F/ec.key' is a private key: give its public key (openssl pkey -pubout -in '$F/ec.key')" \
+	fails 3 "'$F/ec.key' is a private key: give its public key (openssl pkey -pubout -in '$F/ec.key')" \
 		--public-key "$F/ec.key"
 	head -c 100 "$F/ec.pub.der" >trunc.der
-	bad 3 "'trunc.der' is not a public key (expected PEM or DER SubjectPublicKeyInfo)" --public-key trunc.der
+	fails 3 "'trunc.der' is not a public key (expected PEM or DER SubjectPublicKeyInfo)" --public-key trunc.der
 	[ -f "$F/big.pub.pem" ] || skip "python cryptography not available for the oversized key"
 	run -3 --separate-stderr nsm-attest --nsm /nonexistent/nsm --public-key "$F/big.pub.pem"
 	[[ $stderr =~ ^"nsm-attest: the public key in '$F/big.pub.pem' is too large ("[0-9]+" bytes of DER, at most 1024)"$ ]]

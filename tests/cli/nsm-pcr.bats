@@ -216,58 +216,51 @@ EOF
 
 # --- the bad-input table ----------------------------------------------------------
 
-# bad EXIT MESSAGE ARGS...: nsm-pcr ARGS exits EXIT with exactly "nsm-pcr: MESSAGE"
-# on stderr and nothing on stdout.
-bad() {
-	local code=$1 msg=$2
-	shift 2
-	run "-$code" --separate-stderr nsm-pcr "$@"
-	[ -z "$output" ] || { echo "stdout of nsm-pcr $*: $output"; return 1; }
-	[ "$stderr" = "nsm-pcr: $msg" ] || { echo "nsm-pcr $*: got '$stderr', expected 'nsm-pcr: $msg'"; return 1; }
-}
+# fails and its kin (common.bash) run nsm-pcr.
+FAIL_TOOL=nsm-pcr
 
 @test "nsm-pcr: commands and operands are checked before the NSM is asked (exit 2)" {
 	# An unreachable NSM shows the checks come first: these are not exit 4.
 	export NITROKIT_NSM=/nonexistent/nsm
-	bad 2 "missing command ($USAGE_CMDS)"
-	bad 2 "unknown command 'foo' ($USAGE_CMDS)" foo
-	bad 2 "unknown command 'DESCRIBE' ($USAGE_CMDS)" DESCRIBE
-	bad 2 "invalid PCR index 'x': expected a number from 0 to 31" describe x
-	bad 2 "invalid PCR index '65536': expected a number from 0 to 31" describe 65536
-	bad 2 "invalid PCR index '1.5': expected a number from 0 to 31" extend 1.5 --data-hex 00
-	bad 2 "unknown option '-1' (see 'nsm-pcr --help')" describe -1
-	bad 2 "extend needs a PCR index (usage: nsm-pcr extend N --data-hex HEX|--data-file FILE|-)" extend
-	bad 2 "extend needs data: --data-hex HEX, --data-file FILE or - for standard input" extend 16
-	bad 2 "extend takes its data from one of --data-hex, --data-file and -" extend 16 --data-hex 00 --data-file x
-	bad 2 "extend takes its data from one of --data-hex, --data-file and -" extend 16 - --data-hex 00
-	bad 2 "unexpected operand 'x' for extend" extend 16 x
-	bad 2 "unexpected operand '-' for extend" extend 16 - -
-	bad 2 "invalid value 'zz' for --data-hex: not a hex digit at position 1" extend 16 --data-hex zz
-	bad 2 "invalid value 'abc' for --data-hex: odd number of hex digits (3)" extend 16 --data-hex abc
-	bad 2 "--data-hex must not be empty" extend 16 --data-hex ''
-	bad 2 "--data-file must not be empty" extend 16 --data-file ''
-	bad 2 "--range must not be empty" lock --range ''
-	bad 2 "--data-hex must not contain control characters (byte 3 is 0x0a)" extend 16 --data-hex $'00\n'
-	bad 2 "--range must not contain control characters (byte 2 is 0x09)" lock --range $'4\t'
-	bad 2 "--nsm must not contain control characters (byte 1 is 0x1b)" info --nsm $'\e'
-	bad 2 "lock needs a PCR index (usage: nsm-pcr lock N)" lock
-	bad 2 "lock takes one PCR index (or --range N)" lock 16 17
-	bad 2 "lock takes N or --range N, not both" lock 16 --range 4
-	bad 2 "invalid value 'all' for --range: expected a number from 0 to 32" lock --range all
-	bad 2 "unexpected operand 'x': info takes none" info x
-	bad 2 "describe takes at most 32 indices" describe $(seq 0 32)
-	bad 2 "--data-hex is for extend only" describe --data-hex 00
-	bad 2 "--data-file is for extend only" lock 16 --data-file x
-	bad 2 "--range is for lock only" extend 16 --range 3 --data-hex 00
-	bad 2 "option '--data-hex' given more than once" extend 16 --data-hex 00 --data-hex 01
-	bad 2 "unknown option '--bogus' (see 'nsm-pcr --help')" info --bogus
+	fails 2 "missing command ($USAGE_CMDS)"
+	fails 2 "unknown command 'foo' ($USAGE_CMDS)" foo
+	fails 2 "unknown command 'DESCRIBE' ($USAGE_CMDS)" DESCRIBE
+	fails 2 "invalid PCR index 'x': expected a number from 0 to 31" describe x
+	fails 2 "invalid PCR index '65536': expected a number from 0 to 31" describe 65536
+	fails 2 "invalid PCR index '1.5': expected a number from 0 to 31" extend 1.5 --data-hex 00
+	fails 2 "unknown option '-1' (see 'nsm-pcr --help')" describe -1
+	fails 2 "extend needs a PCR index (usage: nsm-pcr extend N --data-hex HEX|--data-file FILE|-)" extend
+	fails 2 "extend needs data: --data-hex HEX, --data-file FILE or - for standard input" extend 16
+	fails 2 "extend takes its data from one of --data-hex, --data-file and -" extend 16 --data-hex 00 --data-file x
+	fails 2 "extend takes its data from one of --data-hex, --data-file and -" extend 16 - --data-hex 00
+	fails 2 "unexpected operand 'x' for extend" extend 16 x
+	fails 2 "unexpected operand '-' for extend" extend 16 - -
+	fails 2 "invalid value 'zz' for --data-hex: not a hex digit at position 1" extend 16 --data-hex zz
+	fails 2 "invalid value 'abc' for --data-hex: odd number of hex digits (3)" extend 16 --data-hex abc
+	fails 2 "--data-hex must not be empty" extend 16 --data-hex ''
+	fails 2 "--data-file must not be empty" extend 16 --data-file ''
+	fails 2 "--range must not be empty" lock --range ''
+	fails 2 "--data-hex must not contain control characters (byte 3 is 0x0a)" extend 16 --data-hex $'00\n'
+	fails 2 "--range must not contain control characters (byte 2 is 0x09)" lock --range $'4\t'
+	fails 2 "--nsm must not contain control characters (byte 1 is 0x1b)" info --nsm $'\e'
+	fails 2 "lock needs a PCR index (usage: nsm-pcr lock N)" lock
+	fails 2 "lock takes one PCR index (or --range N)" lock 16 17
+	fails 2 "lock takes N or --range N, not both" lock 16 --range 4
+	fails 2 "invalid value 'all' for --range: expected a number from 0 to 32" lock --range all
+	fails 2 "unexpected operand 'x': info takes none" info x
+	fails 2 "describe takes at most 32 indices" describe $(seq 0 32)
+	fails 2 "--data-hex is for extend only" describe --data-hex 00
+	fails 2 "--data-file is for extend only" lock 16 --data-file x
+	fails 2 "--range is for lock only" extend 16 --range 3 --data-hex 00
+	fails 2 "option '--data-hex' given more than once" extend 16 --data-hex 00 --data-hex 01
+	fails 2 "unknown option '--bogus' (see 'nsm-pcr --help')" info --bogus
 }
 
 @test "nsm-pcr extend: a missing data file is exit 4, all before the NSM is asked" {
 	export NITROKIT_NSM=/nonexistent/nsm
-	bad 4 "cannot open 'nope.bin': No such file or directory" extend 16 --data-file nope.bin
+	fails 4 "cannot open 'nope.bin': No such file or directory" extend 16 --data-file nope.bin
 	mkdir adir
-	bad 4 "cannot read 'adir': Is a directory" extend 16 --data-file adir
+	fails 4 "cannot read 'adir': Is a directory" extend 16 --data-file adir
 }
 
 @test "nsm-pcr --help and --version" {

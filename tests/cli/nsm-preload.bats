@@ -34,19 +34,6 @@ teardown() {
 	fi
 }
 
-# Wait (bounded) for a server started in the background to create its
-# socket; both servers create it only once they accept.
-wait_for_socket() {
-	local i
-	for i in $(seq 200); do
-		[ -S "$1" ] && return 0
-		kill -0 "$SERVER_PID" 2>/dev/null || { echo "the server exited before creating $1"; return 1; }
-		sleep 0.05
-	done
-	echo "no socket at $1 after 10 s"
-	return 1
-}
-
 start_fake() {
 	cat >"$T/fake_nsm.py" <<'EOF'
 import os, socket, sys, threading, time
@@ -79,7 +66,7 @@ EOF
 	: >"$T/fake.log"
 	"$CLIENT_PY" "$T/fake_nsm.py" "$T/fake.sock" "$T/fake.log" 3>&- &
 	SERVER_PID=$!
-	wait_for_socket "$T/fake.sock"
+	wait_ready "$SERVER_PID" /dev/null -S "$T/fake.sock"  # it binds only once it accepts
 	SOCK="$T/fake.sock"
 }
 
@@ -93,7 +80,7 @@ start_sim() {
 	local pki="$BATS_FILE_TMPDIR/pki"   # created once, reused: saves key generation
 	nsm-sim --socket "$T/nsm.sock" --pki "$pki" --pcr "0=$PCR0" --pidfile "$T/nsm.pid" 3>&- &
 	SERVER_PID=$!
-	wait_for_socket "$T/nsm.sock"
+	wait_ready "$SERVER_PID" /dev/null -S "$T/nsm.sock"
 	SOCK="$T/nsm.sock"
 }
 
@@ -344,10 +331,6 @@ need_cbor2() {
 }
 
 # --- The tools' own /dev/nsm transport, redirected --------------------------
-
-need_tool() {
-	[ -x "$NK_ROOT/bin/$1" ] || skip "bin/$1 is not built yet"
-}
 
 # A tool through /dev/nsm (the default device) and the shim.  A tool built
 # with SANITIZE=address would refuse a preloaded library ahead of the ASan

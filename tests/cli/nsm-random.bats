@@ -87,8 +87,7 @@ EOF
 @test "nsm-random: raw bytes are refused on a terminal unless --force or -o; hex is fine" {
 	command -v script >/dev/null || skip "script(1) is not installed"
 	sim
-	run -2 script -qec "nsm-random -f raw --nsm /nonexistent/nsm" /dev/null
-	[[ $output == *"nsm-random: refusing to write binary data to a terminal (use -o FILE or --force)"* ]]
+	refuses_terminal "nsm-random -f raw --nsm /nonexistent/nsm"
 	run -0 script -qec "nsm-random" /dev/null
 	[[ $output =~ ^[0-9a-f]{64}$'\r'?$'\n'?$ ]]
 	run -0 script -qec "nsm-random -f raw --force --bytes 4" /dev/null
@@ -149,29 +148,24 @@ EOF
 
 # --- the bad-input table ----------------------------------------------------------
 
-# bad EXIT MESSAGE ARGS...: exactly "nsm-random: MESSAGE" on stderr, nothing on
-# stdout; the NSM is unreachable, so a code other than 4 shows the check came first.
-bad() {
-	local code=$1 msg=$2
-	shift 2
-	NITROKIT_NSM=/nonexistent/nsm run "-$code" --separate-stderr nsm-random "$@"
-	[ -z "$output" ] || { echo "stdout of nsm-random $*: $output"; return 1; }
-	[ "$stderr" = "nsm-random: $msg" ] || { echo "nsm-random $*: got '$stderr', expected 'nsm-random: $msg'"; return 1; }
-}
+# fails and its kin (common.bash) run nsm-random with the NSM unreachable, so
+# a code other than 4 shows the check came first.
+FAIL_TOOL=nsm-random
+FAIL_CMD=(env NITROKIT_NSM=/nonexistent/nsm nsm-random)
 
 @test "nsm-random: bad sizes, formats and combinations are exit 2" {
-	bad 2 "invalid value '0' for --bytes: expected 1 to 65536" --bytes 0
-	bad 2 "invalid value '65537' for --bytes: expected 1 to 65536" --bytes 65537
-	bad 2 "invalid value 'x' for --bytes: expected 1 to 65536" --bytes x
-	bad 2 "invalid value '-5' for --bytes: expected 1 to 65536" --bytes=-5
-	bad 2 "invalid value 'bin' for --format: expected one of raw|hex|base64" --format bin
-	bad 2 "--seed-kernel prints nothing: drop --format" --seed-kernel -f hex
-	bad 2 "--seed-kernel prints nothing: drop --output" --seed-kernel -o out
-	bad 2 "--seed-kernel prints nothing: drop --force" --seed-kernel --force
-	bad 2 "--output must not be empty" -o ''
-	bad 2 "--nsm must not be empty" --nsm ''
-	bad 2 "--nsm must not contain control characters (byte 6 is 0x0a)" --nsm $'/dev/\nsm'
-	bad 2 "unexpected operand '32' (usage: nsm-random [--bytes N] [-f raw|hex|base64] [-o FILE] [--seed-kernel])" 32
+	fails 2 "invalid value '0' for --bytes: expected 1 to 65536" --bytes 0
+	fails 2 "invalid value '65537' for --bytes: expected 1 to 65536" --bytes 65537
+	fails 2 "invalid value 'x' for --bytes: expected 1 to 65536" --bytes x
+	fails 2 "invalid value '-5' for --bytes: expected 1 to 65536" --bytes=-5
+	fails 2 "invalid value 'bin' for --format: expected one of raw|hex|base64" --format bin
+	fails 2 "--seed-kernel prints nothing: drop --format" --seed-kernel -f hex
+	fails 2 "--seed-kernel prints nothing: drop --output" --seed-kernel -o out
+	fails 2 "--seed-kernel prints nothing: drop --force" --seed-kernel --force
+	fails 2 "--output must not be empty" -o ''
+	fails 2 "--nsm must not be empty" --nsm ''
+	fails 2 "--nsm must not contain control characters (byte 6 is 0x0a)" --nsm $'/dev/\nsm'
+	fails 2 "unexpected operand '32' (usage: nsm-random [--bytes N] [-f raw|hex|base64] [-o FILE] [--seed-kernel])" 32
 }
 
 @test "nsm-random --help and --version" {

@@ -135,15 +135,9 @@ need_openssl() {
 start_sim() {
 	nsm-sim --socket "$T/nsm.sock" --pidfile "$T/nsm.pid" --pki "$T/pki" "$@" 2>"$T/sim.err" 3>&- &
 	SIM_PID=$!
-	local i
-	for ((i = 0; i < 1000; i++)); do
-		[ -s "$T/nsm.pid" ] && return 0
-		if ! kill -0 "$SIM_PID" 2>/dev/null; then
-			echo "nsm-sim exited early:"; cat "$T/sim.err"; SIM_PID=; return 1
-		fi
-		sleep 0.01
-	done
-	echo "nsm-sim did not get ready in 10 s"; return 1
+	wait_ready "$SIM_PID" "$T/sim.err" -s "$T/nsm.pid" && return 0
+	kill -0 "$SIM_PID" 2>/dev/null || SIM_PID=   # it exited: nothing for stop_sim
+	return 1
 }
 
 # stop_sim [SIG]: signal the pid of the pidfile; nsm-sim must exit 0 and remove
@@ -508,11 +502,8 @@ for req in (b"\xa1\x6bAttestation\xa0", b""):
 @test "nsm-sim: --pidfile - prints the pid on stdout once ready" {
 	need_py
 	nsm-sim --socket "$T/nsm.sock" --pki "$T/pki" --pidfile - >out.txt 2>sim.err 3>&- &
-	local pid=$! i rc=0
-	for ((i = 0; i < 1000; i++)); do
-		[ -s out.txt ] && break
-		sleep 0.01
-	done
+	local pid=$! rc=0
+	wait_ready "$pid" sim.err -s out.txt
 	[ "$(cat out.txt)" = "$pid" ]
 	[ -S nsm.sock ]
 	ask "'DescribeNSM'"
@@ -571,18 +562,19 @@ print("closed", flush=True)' "$T/nsm.sock" 3>&-)
 
 # --- bad command lines ----------------------------------------------------------------
 
-# fails CODE MESSAGE ARGS: nsm-sim ARGS exits CODE with exactly "nsm-sim: MESSAGE"
-# on stderr and leaves neither a socket nor a pidfile.
-fails() {
-	local code=$1 msg=$2
-	shift 2
-	run --separate-stderr nsm-sim --pidfile "$T/bad.pid" --pki "$T/pki" "$@"
-	[ "$status" -eq "$code" ] || { echo "exit $status, expected $code; stderr: $stderr"; return 1; }
-	[ "$stderr" = "nsm-sim: $msg" ] || { printf 'stderr:   %s\nexpected: nsm-sim: %s\n' "$stderr" "$msg"; return 1; }
-	[ ! -e "$T/bad.pid" ] && [ ! -e "$T/s.sock" ]
+# A command line nsm-sim refuses leaves neither a socket nor a pidfile
+# (FAIL_CHECK of the failure helpers below).
+nothing_left() {
+	[ ! -e "$T/bad.pid" ] || { echo "bad.pid left behind"; return 1; }
+	[ ! -e "$T/s.sock" ] || { echo "s.sock left behind"; return 1; }
 }
 
 @test "nsm-sim: bad command lines exit 2, missing files 4, corrupt images 3" {
+	# fails and its kin (common.bash) run nsm-sim with a pidfile and the PKI,
+	# then check that neither a pidfile nor a socket was left.
+	FAIL_TOOL=nsm-sim
+	FAIL_CMD=(nsm-sim --pidfile "$T/bad.pid" --pki "$T/pki")
+	FAIL_CHECK=nothing_left
 	local a96=$("$SYSPY" -c 'print("ab" * 48)' 2>/dev/null || printf 'ab%.0s' {1..48})
 	printf 'not an eif' >bad.eif
 	fails 2 "--socket PATH is required (see 'nsm-sim --help')"
@@ -607,18 +599,14 @@ fails() {
 	fails 2 "unexpected operand 'extra' (usage: nsm-sim --socket PATH [--eif FILE | --pcr N=HEX...] [OPTIONS])" \
 		--socket s.sock extra
 	fails 2 "option '--socket' given more than once" --socket s.sock --socket t.sock
-	run --separate-stderr nsm-sim --socket "$T/$(printf 'x%.0s' {1..120})" --pki "$T/pki"
-	[ "$status" -eq 2 ]
-	[[ $stderr == "nsm-sim: socket path '"*"' is too long (at most "*" bytes)" ]]
+	fails_match 2 "^nsm-sim: socket path '.*' is too long \\(at most [0-9]+ bytes\\)$" \
+		--socket "$T/$(printf 'x%.0s' {1..120})"
 	fails 4 "cannot open '$T/missing.eif': No such file or directory" --socket s.sock --eif "$T/missing.eif"
-	run --separate-stderr nsm-sim --socket s.sock --pki "$T/pki" --eif bad.eif
-	[ "$status" -eq 3 ] && [[ $stderr == "nsm-sim: 'bad.eif': "* ]] || { echo "$status $stderr"; return 1; }
-	run --separate-stderr nsm-sim --socket "$T/no/such/dir/s.sock" --pki "$T/pki"
-	[ "$status" -eq 4 ] && [[ $stderr == "nsm-sim: cannot bind '$T/no/such/dir/s.sock."*".tmp': No such file or directory" ]] \
-		|| { echo "$status $stderr"; return 1; }
+	fails_prefix 3 "'bad.eif': " --socket s.sock --eif bad.eif
+	# the temporary name's middle is random
+	fails_prefix 4 "cannot bind '$T/no/such/dir/s.sock." --socket "$T/no/such/dir/s.sock"
+	[[ $stderr == *".tmp': No such file or directory" ]] || { echo "$stderr"; return 1; }
 	: >afile
-	run --separate-stderr nsm-sim --socket s.sock --pki afile
-	[ "$status" -eq 4 ] && [[ $stderr == "nsm-sim: cannot open 'afile/.lock': Not a directory" ]] \
-		|| { echo "$status $stderr"; return 1; }
-	[ ! -e s.sock ]
+	FAIL_CMD=(nsm-sim --pidfile "$T/bad.pid")  # this one brings its own --pki
+	fails 4 "cannot open 'afile/.lock': Not a directory" --socket s.sock --pki afile
 }

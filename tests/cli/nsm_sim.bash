@@ -8,14 +8,7 @@ sim() {
 	nsm-sim --socket "$T/nsm.sock" --pki "$F/pki" --eif "$F/app.eif" --pidfile "$T/nsm.pid" "$@" \
 		>"$T/sim.log" 2>&1 3>&- &
 	SIM_PID=$!
-	local i
-	for ((i = 0; i < 400; i++)); do
-		[ -s "$T/nsm.pid" ] && [ -S "$T/nsm.sock" ] && return 0
-		kill -0 "$SIM_PID" 2>/dev/null || { cat "$T/sim.log"; echo "nsm-sim exited"; return 1; }
-		sleep 0.025
-	done
-	echo "nsm-sim did not become ready"
-	return 1
+	wait_ready "$SIM_PID" "$T/sim.log" -s "$T/nsm.pid" -S "$T/nsm.sock"
 }
 
 stop_sim() {

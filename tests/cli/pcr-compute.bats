@@ -21,6 +21,8 @@ SYN_SIZE=38170
 SYN_CRC=0xb8c0aa25
 # Section header offsets of the synthetic EIF: kernel, cmdline, metadata, ramdisk0, ramdisk1.
 SYN_OFFSETS=(548 10800 10896 11146 20158)
+# The failure helpers of common.bash run pcr-compute.
+FAIL_TOOL=pcr-compute
 NOTHING='nothing to compute: give an EIF or --role-arn, --instance-id, --signing-cert, --input or --extend'
 
 setup_file() {
@@ -103,31 +105,6 @@ m = {"HashAlgorithm": sys.argv[2]}
 m.update((k, e[k]) for k in ("PCR0", "PCR1", "PCR2", "PCR8") if k in e)
 print(json.dumps({"Measurements": m}))' "$2" "$HASHALG")
 	expect_json "$1" "$want"
-}
-
-# fails CODE MESSAGE ARGS: pcr-compute ARGS exits CODE, prints exactly
-# "pcr-compute: MESSAGE" on stderr and nothing on stdout.
-fails() {
-	local code=$1 msg=$2
-	shift 2
-	run --separate-stderr pcr-compute "$@"
-	[ "$status" -eq "$code" ] || { echo "exit $status, expected $code; stderr: $stderr"; return 1; }
-	[ -z "$output" ] || { echo "stdout not empty: $output"; return 1; }
-	[ "$stderr" = "pcr-compute: $msg" ] || { printf 'stderr:   %s\nexpected: pcr-compute: %s\n' "$stderr" "$msg"; return 1; }
-}
-
-# fails_prefix CODE PREFIX ARGS: as fails, for messages whose tail is not fixed.
-fails_prefix() {
-	local code=$1 msg=$2
-	shift 2
-	run --separate-stderr pcr-compute "$@"
-	[ "$status" -eq "$code" ] || { echo "exit $status, expected $code; stderr: $stderr"; return 1; }
-	[ -z "$output" ] || { echo "stdout not empty: $output"; return 1; }
-	[ "${#stderr_lines[@]}" -eq 1 ] || { echo "more than one line on stderr: $stderr"; return 1; }
-	case "$stderr" in
-	"pcr-compute: $msg"*) ;;
-	*) printf 'stderr:   %s\nexpected: pcr-compute: %s...\n' "$stderr" "$msg"; return 1 ;;
-	esac
 }
 
 mk() {

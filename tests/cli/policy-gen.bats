@@ -22,6 +22,8 @@ OWNER=arn:aws:iam::111122223333:role/data-owner
 OTHER=arn:aws:iam::111122223333:role/app-server
 ROOT=arn:aws:iam::111122223333:root
 HASHALG='Sha384 { ... }'
+# The failure helpers of common.bash run policy-gen.
+FAIL_TOOL=policy-gen
 # Published known answers (pcr-compute's contract / DESIGN §4.2).
 A0=d85ed11aaa1433bf0e2d24c74a2ce354f1807ad618e051c8949a29a984ae512f806c07a8065383e6d42391fbe9798e2d
 A1=21b83ac9fe90acad86ecd150db84c0cdf35f905bd567bda301ede12b02550dfbf6e55390f0ffb684bbffc106b627794d
@@ -195,30 +197,6 @@ gen() {
 gen_quiet() {
 	gen "$@" || return 1
 	[ -z "$stderr" ] || { echo "unexpected stderr: $stderr"; return 1; }
-}
-
-# fails CODE MESSAGE ARGS: exit CODE, exactly "policy-gen: MESSAGE" on stderr, nothing on stdout.
-fails() {
-	local code=$1 msg=$2
-	shift 2
-	run --separate-stderr policy-gen "$@"
-	[ "$status" -eq "$code" ] || { echo "policy-gen $*: exit $status, expected $code; stderr: $stderr"; return 1; }
-	[ -z "$output" ] || { echo "stdout not empty: $output"; return 1; }
-	[ "$stderr" = "policy-gen: $msg" ] || { printf 'stderr:   %s\nexpected: policy-gen: %s\n' "$stderr" "$msg"; return 1; }
-}
-
-# fails_prefix CODE PREFIX ARGS: as fails, for messages whose tail the contract leaves open.
-fails_prefix() {
-	local code=$1 msg=$2
-	shift 2
-	run --separate-stderr policy-gen "$@"
-	[ "$status" -eq "$code" ] || { echo "policy-gen $*: exit $status, expected $code; stderr: $stderr"; return 1; }
-	[ -z "$output" ] || { echo "stdout not empty: $output"; return 1; }
-	[ "${#stderr_lines[@]}" -eq 1 ] || { echo "not one line on stderr: $stderr"; return 1; }
-	case "$stderr" in
-	"policy-gen: $msg"*) ;;
-	*) printf 'stderr:   %s\nexpected: policy-gen: %s...\n' "$stderr" "$msg"; return 1 ;;
-	esac
 }
 
 # decide POLICY WANT ACTION PRINCIPAL [iam_eval options]: iam_eval.py -v says WANT

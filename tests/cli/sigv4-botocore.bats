@@ -9,39 +9,23 @@ DRIVER="$NK_ROOT/tests/unit/test_sigv4"
 # botocore_auth REGION AMZDATE TARGET BODY: botocore's Authorization header,
 # signed with the credentials of the environment at the fixed time.
 botocore_auth() {
-	"$PYTHON" - "$@" <<'PY'
-import datetime, os, sys
-from unittest import mock
-import botocore.auth
+	PYTHONPATH="$FIXTURES" "$PYTHON" - "$@" <<'PY'
+import os, sys
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore_sign import authorization
 
 region, amzdate, target, body = sys.argv[1:5]
 creds = Credentials(os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"],
                     os.environ.get("AWS_SESSION_TOKEN"))
 req = AWSRequest(method="POST", url="https://kms.%s.amazonaws.com/" % region, data=body.encode(),
                  headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target})
-when = datetime.datetime.strptime(amzdate, "%Y%m%dT%H%M%SZ")
-# botocore >= 1.31 reads the clock through get_current_datetime, older ones
-# through botocore.auth.datetime: pin both
-with mock.patch.object(botocore.auth, "datetime") as dt:
-    dt.datetime.utcnow.return_value = when
-    dt.datetime.now.return_value = when.replace(tzinfo=datetime.timezone.utc)
-    if hasattr(botocore.auth, "get_current_datetime"):
-        with mock.patch.object(botocore.auth, "get_current_datetime", return_value=when):
-            botocore.auth.SigV4Auth(creds, "kms", region).add_auth(req)
-    else:
-        botocore.auth.SigV4Auth(creds, "kms", region).add_auth(req)
-print(req.headers["Authorization"])
+print(authorization(req, creds, region, amzdate))
 PY
 }
 
 setup_file() {
 	[ -x "$NK_ROOT/tests/unit/test_sigv4" ] || skip "tests/unit/test_sigv4 not built"
-}
-
-need_botocore() {
-	"$PYTHON" -c 'import botocore' 2>/dev/null || skip "botocore not installed for $PYTHON"
 }
 
 @test "issue 6's KMS Decrypt request: same Authorization as botocore, and the known signature" {
