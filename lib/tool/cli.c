@@ -3,6 +3,7 @@
 #include "util/io.h"
 
 #include "util/jsonx.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +47,17 @@ static void keep_std_fds(void)
 				_exit(NK_IO);
 }
 
+/* The library's narration and warnings (util/log.h) on stderr.  Installed
+ * at start-up and deciding per line: kmstool_enclave_cli sets cli_verbose
+ * after its own parser has run. */
+static void print_log(void *ctx, enum log_level level, const char *msg)
+{
+	(void)ctx;
+	if (level == LOG_TRACE ? !cli_verbose : err_quiet)
+		return;
+	fprintf(stderr, "%s: %s%s\n", err_progname, level == LOG_WARN ? "warning: " : "", msg);
+}
+
 void cli_process_init(const char *name)
 {
 	struct rlimit no_core = { 0, 0 };
@@ -53,6 +65,7 @@ void cli_process_init(const char *name)
 	/* First, before OpenSSL allocates anything. */
 	(void)secmem_wipe_library_frees();
 	err_progname = name;
+	log_set_sink(print_log, NULL);
 	keep_std_fds();
 	signal(SIGPIPE, SIG_IGN);
 	io_cleanup_install();
@@ -303,9 +316,7 @@ void cli_trace(const char *fmt, ...)
 
 	if (!cli_verbose)
 		return;
-	fprintf(stderr, "%s: ", err_progname);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	log_vmsg(LOG_TRACE, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }

@@ -1,0 +1,87 @@
+/* cli's stderr: the log sink it installs at start-up prints the library's
+ * narration as "prog: msg" with --verbose only and its warnings as
+ * "prog: warning: msg" unless --quiet; cli_trace goes the same way. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "tool/cli.h"
+#include "util/log.h"
+
+static char path[] = "/tmp/test_cli_log.XXXXXX";
+static int saved = -1;
+
+/* stderr into a fresh file until captured() reads it back. */
+static void capture(void)
+{
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	fflush(stderr);
+	saved = dup(2);
+	assert_int_equal(dup2(fd, 2), 2);
+	close(fd);
+}
+
+static char *captured(void)
+{
+	static char buf[4096];
+	FILE *f;
+	size_t n;
+
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	unlink(path);
+	memcpy(path + strlen(path) - 6, "XXXXXX", 6);
+	return buf;
+}
+
+static void trace_needs_verbose(void **state)
+{
+	cli_verbose = 0;
+	capture();
+	log_trace("KMS at '%s'", "u");
+	cli_trace("%d bytes", 4);
+	assert_string_equal(captured(), "");
+	cli_verbose = 1;
+	capture();
+	log_trace("KMS at '%s'", "u");
+	cli_trace("%d bytes", 4);
+	assert_string_equal(captured(), "t: KMS at 'u'\nt: 4 bytes\n");
+	cli_verbose = 0;
+}
+
+static void warnings_unless_quiet(void **state)
+{
+	capture();
+	log_warn("%s", "no admin");
+	assert_string_equal(captured(), "t: warning: no admin\n");
+	err_quiet = 1;
+	capture();
+	log_warn("%s", "no admin");
+	assert_string_equal(captured(), "");
+	err_quiet = 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(trace_needs_verbose),
+		cmocka_unit_test(warnings_unless_quiet),
+	};
+
+	cli_process_init("t");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
