@@ -285,7 +285,7 @@ int kmsclient_resolve(const struct kmsclient_opts *o, enum kmsclient_default d,
 		region = env("AWS_DEFAULT_REGION");
 	if (!region)
 		region = DEFAULT_REGION;
-	if ((rc = http_kms_host(region, o->fips, t->host, sizeof t->host, err)))
+	if ((rc = kms_host(region, o->fips, t->host, sizeof t->host, err)))
 		return rc;
 	snprintf(t->region, sizeof t->region, "%s", region);
 	if (!endpoint && !vsock) {
@@ -367,6 +367,7 @@ int kmsclient_open(struct kmsclient_opts *o, enum kmsclient_default d, struct km
 		goto fail;
 	}
 	ho.url = k->t.url;
+	ho.peer = "KMS";
 	ho.transport = (enum http_transport)k->t.transport;
 	ho.vsock_cid = k->t.cid;
 	ho.vsock_port = k->t.port;
