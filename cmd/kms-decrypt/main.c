@@ -69,7 +69,7 @@ static int decrypt(void *p, const unsigned char *blob, size_t n, struct kms_resp
 static void report(void *p, const struct nk_err *e)
 {
 	(void)p;
-	err_print(e);
+	cli_print_err(e);
 }
 
 static int run(struct ctx *c, struct nk_err *err)

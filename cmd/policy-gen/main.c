@@ -142,11 +142,11 @@ static int check(struct ctx *c, struct nk_err *err)
 static void warn(const struct ctx *c)
 {
 	if (policy_spec_ops(&c->s) & POLICY_GENERATE_RANDOM)
-		err_warn("kms:GenerateRandom has no key: a key policy cannot grant it; put the same condition in an IAM policy");
+		cli_warn("kms:GenerateRandom has no key: a key policy cannot grant it; put the same condition in an IAM policy");
 	if (c->s.debug)
-		err_warn("--debug-mode admits any debug-mode enclave (all-zero PCRs): never use this policy in production");
+		cli_warn("--debug-mode admits any debug-mode enclave (all-zero PCRs): never use this policy in production");
 	if (!given(c, OPT_MERGE) && !given(c, OPT_STATEMENTS) && !c->s.admins.n && (!c->s.account[0] || c->s.no_root))
-		err_warn("no %s or --admin: nobody can change this key policy afterwards",
+		cli_warn("no %s or --admin: nobody can change this key policy afterwards",
 			 c->s.account[0] ? "root statement" : "--account");
 }
 

@@ -27,6 +27,8 @@
 #include <popt.h>
 
 int cli_verbose;
+int cli_quiet;
+static const char *progname = "nitrokit";
 
 enum { ID_HELP = 10000, ID_VERSION, ID_VERBOSE, ID_QUIET, ID_COMPLETION };
 
@@ -53,9 +55,9 @@ static void keep_std_fds(void)
 static void print_log(void *ctx, enum log_level level, const char *msg)
 {
 	(void)ctx;
-	if (level == LOG_TRACE ? !cli_verbose : err_quiet)
+	if (level == LOG_TRACE ? !cli_verbose : cli_quiet)
 		return;
-	fprintf(stderr, "%s: %s%s\n", err_progname, level == LOG_WARN ? "warning: " : "", msg);
+	fprintf(stderr, "%s: %s%s\n", progname, level == LOG_WARN ? "warning: " : "", msg);
 }
 
 void cli_process_init(const char *name)
@@ -64,7 +66,7 @@ void cli_process_init(const char *name)
 
 	/* First, before OpenSSL allocates anything. */
 	(void)secmem_wipe_library_frees();
-	err_progname = name;
+	progname = name;
 	log_set_sink(print_log, NULL);
 	keep_std_fds();
 	signal(SIGPIPE, SIG_IGN);
@@ -195,7 +197,7 @@ int cli_start(const struct cli_tool *t, int argc, char **argv, cli_opt_fn fn, vo
 			cli_verbose = 1;
 			break;
 		case ID_QUIET:
-			err_quiet = 1;
+			cli_quiet = 1;
 			break;
 		default:
 			for (size_t i = 0; i < n; i++) {
@@ -261,14 +263,14 @@ int cli_finish(int rc, struct nk_err *err)
 	if (rc == CLI_EXIT)
 		rc = NK_OK;
 	if (rc != NK_OK)
-		err_print(err);
+		cli_print_err(err);
 	/* A write error on stdout is an error even after success (sbase's fshut). */
 	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF) {
 		if (rc == NK_OK) {
 			struct nk_err e;
 
 			err_set(&e, NK_IO, "write error on standard output:");
-			err_print(&e);
+			cli_print_err(&e);
 			rc = NK_IO;
 		}
 	}
@@ -318,5 +320,19 @@ void cli_trace(const char *fmt, ...)
 		return;
 	va_start(ap, fmt);
 	log_vmsg(LOG_TRACE, fmt, ap);
+	va_end(ap);
+}
+
+void cli_print_err(const struct nk_err *err)
+{
+	fprintf(stderr, "%s: %s\n", progname, err->msg[0] ? err->msg : "unknown error");
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_WARN, fmt, ap);
 	va_end(ap);
 }

@@ -1,6 +1,7 @@
 /* cli's stderr: the log sink it installs at start-up prints the library's
  * narration as "prog: msg" with --verbose only and its warnings as
- * "prog: warning: msg" unless --quiet; cli_trace goes the same way. */
+ * "prog: warning: msg" unless --quiet; cli_trace and cli_warn go the same
+ * way, and cli_print_err prints an error value as the run's one line. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -68,11 +69,31 @@ static void warnings_unless_quiet(void **state)
 	capture();
 	log_warn("%s", "no admin");
 	assert_string_equal(captured(), "t: warning: no admin\n");
-	err_quiet = 1;
+	cli_quiet = 1;
 	capture();
 	log_warn("%s", "no admin");
 	assert_string_equal(captured(), "");
-	err_quiet = 0;
+	cli_quiet = 0;
+}
+
+static void tool_warnings_and_errors(void **state)
+{
+	struct nk_err e = { 0 };
+
+	capture();
+	cli_warn("no %s or --admin", "--account");
+	err_set(&e, NK_USAGE, "--bytes must not be empty");
+	cli_print_err(&e);
+	err_clear(&e);
+	cli_print_err(&e);
+	assert_string_equal(captured(), "t: warning: no --account or --admin\n"
+			    "t: --bytes must not be empty\nt: unknown error\n");
+	cli_quiet = 1;
+	capture();
+	cli_warn("dropped");
+	cli_print_err(&(struct nk_err){ NK_IO, "errors are never quiet" });
+	assert_string_equal(captured(), "t: errors are never quiet\n");
+	cli_quiet = 0;
 }
 
 int main(void)
@@ -80,6 +101,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(trace_needs_verbose),
 		cmocka_unit_test(warnings_unless_quiet),
+		cmocka_unit_test(tool_warnings_and_errors),
 	};
 
 	cli_process_init("t");
