@@ -10,6 +10,7 @@
 #include "util/enc.h"
 #include "util/io.h"
 #include "util/jsonx.h"
+#include "tool/out.h"
 #include "policy/policy_eval.h"
 
 #define OPTIONS(X) \
@@ -171,7 +172,7 @@ static int run(struct ctx *c, const char *path, int *deny, struct nk_err *err)
 	if (policy)
 		rc = decide(c, policy, &p, deny, err);
 	else if (!(rc = attest_to_json(&p, !c->no_verify, &checks, &out, err)))
-		rc = c->format ? attest_print_text(out, stdout, err) : jsonx_print(out, stdout, err);
+		rc = c->format ? attest_print_text(out, stdout, err) : out_json(out, err);
 out:
 	json_decref(out);
 	json_decref(policy);

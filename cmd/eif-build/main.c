@@ -7,7 +7,7 @@
 
 #include "tool/cli.h"
 #include "eif/eifbuild.h"
-#include "util/jsonx.h"
+#include "tool/out.h"
 #include "eif/meas.h"
 
 #define OPTIONS(X) \
@@ -117,7 +117,7 @@ static int run(struct ctx *c, struct nk_err *err)
 	j = meas_map(&m);
 	if (!j)
 		return err_set(err, NK_IO, "out of memory");
-	rc = jsonx_print(j, stdout, err);
+	rc = out_json(j, err);
 	json_decref(j);
 	return rc;
 }

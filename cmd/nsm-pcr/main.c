@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "tool/cli.h"
-#include "util/jsonx.h"
+#include "tool/out.h"
 #include "tool/nsmtool.h"
 
 #define OPTIONS(X) \
@@ -139,11 +139,11 @@ static int run(struct ctx *c, struct cli_args *a, struct nk_err *err)
 	switch (c->cmd) {
 	case CMD_DESCRIBE:
 		if (!(rc = nsmtool_describe_pcrs(conn, c->index, c->nindex, &j, err)))
-			rc = jsonx_print(j, stdout, err);
+			rc = out_json(j, err);
 		break;
 	case CMD_INFO:
 		if (!(rc = nsmtool_describe_nsm(conn, &j, err)))
-			rc = jsonx_print(j, stdout, err);
+			rc = out_json(j, err);
 		break;
 	case CMD_EXTEND:
 		if (!(rc = nsmtool_extend(conn, c->index[0], c->data.p, c->data.len, value, err)))

@@ -8,7 +8,7 @@
 #include "tool/cli.h"
 #include "eif/eif.h"
 #include "util/io.h"
-#include "util/jsonx.h"
+#include "tool/out.h"
 #include "eif/meas.h"
 #include "eif/pcr.h"
 
@@ -155,9 +155,9 @@ static int run(struct ctx *c, const char *eif, struct nk_err *err)
 		if ((rc = meas_describe(&m, &e, &desc, err)))
 			err_prefix(err, "'%s'", io_name(eif));
 		else
-			rc = jsonx_print(desc, stdout, err);
+			rc = out_json(desc, err);
 	} else {
-		rc = meas_print(&m, (enum meas_format)c->format, stdout, err);
+		rc = out_meas(&m, (enum meas_format)c->format, err);
 	}
 out:
 	json_decref(desc);
