@@ -116,6 +116,15 @@ static int validate(const struct ctx *c, struct nk_err *err)
 	return NK_OK;
 }
 
+/* One line of --check's output per finding. */
+static int print_finding(void *f, const char *level, const char *where, const char *msg,
+			 struct nk_err *err)
+{
+	if (fprintf(f, "%s: %s: %s\n", level, where, msg) < 0)
+		return err_set(err, NK_IO, "write error:");
+	return NK_OK;
+}
+
 /* --check: the findings go to stdout (or -o); error-level ones make exit 1. */
 static int check(struct ctx *c, struct nk_err *err)
 {
@@ -128,7 +137,7 @@ static int check(struct ctx *c, struct nk_err *err)
 	if (!rc && !f)
 		rc = err_set(err, NK_IO, "out of memory");
 	if (f) {
-		rc = policy_check(in, len, f, &c->lint_errors, err);
+		rc = policy_check(in, len, print_finding, f, &c->lint_errors, err);
 		if (fclose(f) == EOF && !rc)
 			rc = err_set(err, NK_IO, "out of memory");
 	}
