@@ -119,6 +119,7 @@ deps-check:
 	@scripts/deps.sh --check || scripts/deps.sh
 
 check: deps-check
+	@scripts/check-layers.sh
 	@$(MAKE) --no-print-directory check-build
 	@scripts/run-tests.sh
 

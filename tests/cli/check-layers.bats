@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# scripts/check-layers.sh: it must be able to fail.  Each test writes a small
+# scripts/check-layers.sh, which make check runs first: the repository passes,
+# and it must be able to fail.  Each test writes a small
 # lib/ tree with one deliberate mistake and checks the exit status and the
 # exact "file:line: why" line; a clean tree with the traps the scanner must
 # not fall into (comments, strings, snprintf, atexit) passes.
@@ -28,6 +29,12 @@ clean_tree() {
 	put lib/kms/kms.h '#include "util/log.h"'
 	put lib/tool/cli.c '#include "kms/kms.h"' '#include "util/log.h"' \
 		'void cli_warn(void) { fprintf(stderr, "x\n"); exit(2); }'
+}
+
+@test "this repository's lib/ follows the rule" {
+	run --separate-stderr "$CHECK"
+	[ "$status" -eq 0 ] && [[ "$output" == "check-layers: "*" files, no violation $ORDER" ]] ||
+		{ echo "$output"; echo "$stderr"; return 1; }
 }
 
 @test "a tree that follows the rule passes: comments, strings, snprintf and atexit are not calls" {
