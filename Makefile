@@ -84,7 +84,7 @@ man/%.1: cmd/$$*/$$*.1.scd man/exit-codes.scd man/kms-options.scd man/kms-enviro
 	  -e '/^%KMS_OPTIONS%$$/{r man/kms-options.scd' -e 'd;}' \
 	  -e '/^%KMS_ENVIRONMENT%$$/{r man/kms-environment.scd' -e 'd;}' $< | scdoc > $@
 
-lib/libnsm-sim-preload.so: preload/nsm-sim-preload.c lib/nsm/nsm.h $(FLAGS_STAMP)
+lib/libnsm-sim-preload.so: preload/nsm-sim-preload.c lib/nsm/nsm_dev.h lib/nsm/nsm_msg.h $(FLAGS_STAMP)
 	$(call say,CCLD,$@)$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -fPIC -shared -Ilib \
 	  -Wl,-z,relro,-z,now -o $@ $< -ldl $(LDFLAGS)
 

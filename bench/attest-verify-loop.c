@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "attest/attest.h"
+#include "attest/attest_verify.h"
 #include "util/io.h"
 
 static double now(void)

@@ -62,7 +62,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nsm/nsm.h"
+#include "nsm/nsm_dev.h"
 
 #define SIM_ENV "NITROKIT_NSM_SIM"
 #define DEBUG_ENV "NITROKIT_NSM_SIM_DEBUG"

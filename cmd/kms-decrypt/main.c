@@ -10,23 +10,24 @@
 #include "util/io.h"
 #include "kms/kmsclient.h"
 #include "tool/kmsdecrypt.h"
+#include "tool/kmsopts.h"
 
 #define OPTIONS(X) \
-	X(CIPHERTEXT, "ciphertext", 0, STR, "B64", NULL, "the ciphertext blob as base64") \
-	X(CIPHERTEXT_FILE, "ciphertext-file", 0, STR, "FILE", "file", "read the blob or its base64 from FILE or - (default: standard input)") \
-	X(KEY_ID, "key-id", 0, STR, "KEY", NULL, "the key that must have encrypted it (id, ARN, alias)") \
-	X(ALGORITHM, "encryption-algorithm", 0, STR, "ALG", KMSDECRYPT_ALGORITHMS, "the algorithm (default SYMMETRIC_DEFAULT with --key-id)") \
-	X(CONTEXT, "context", 0, LIST, "KEY=VALUE", NULL, "encryption context pair (repeatable)") \
-	X(GRANT_TOKEN, "grant-token", 0, LIST, "TOKEN", NULL, "grant token (repeatable, at most 10)") \
-	X(FORMAT, "format", 'f', STR, "FMT", KMSDECRYPT_FORMATS, "output: raw (default), base64 (default with --batch), json or kmstool") \
-	X(OUTPUT, "output", 'o', STR, "FILE", "file", "write to FILE (atomically, mode 0600)") \
-	X(FORCE, "force", 0, FLAG, NULL, NULL, "write raw bytes to a terminal anyway") \
-	X(BATCH, "batch", 0, FLAG, NULL, NULL, "base64 ciphertexts one per line in, plaintexts one per line out") \
-	X(KEEP_GOING, "keep-going", 0, FLAG, NULL, NULL, "with --batch: report a failed line, print an empty line and go on") \
-	KMSCLIENT_OPTIONS(X) KMSCLIENT_RECIPIENT_OPTIONS(X)
+	X(CIPHERTEXT, "ciphertext", 0, STR_MAX("B64", KMSDECRYPT_ARG_MAX) WRAPPED EXCL(1), "the ciphertext blob as base64") \
+	X(CIPHERTEXT_FILE, "ciphertext-file", 0, FILE("FILE") STDIN EXCL(1), "read the blob or its base64 from FILE or - (default: standard input)") \
+	X(KEY_ID, "key-id", 0, STR("KEY"), "the key that must have encrypted it (id, ARN, alias)") \
+	X(ALGORITHM, "encryption-algorithm", 0, CHOICE("ALG", KMSDECRYPT_ALGORITHMS), "the algorithm (default SYMMETRIC_DEFAULT with --key-id)") \
+	X(CONTEXT, "context", 0, LIST("KEY=VALUE"), "encryption context pair (repeatable)") \
+	X(GRANT_TOKEN, "grant-token", 0, LIST_MAX("TOKEN", KMSOPTS_GRANT_TOKEN_MAX), "grant token (repeatable, at most 10)") \
+	X(FORMAT, "format", 'f', CHOICE("FMT", KMSDECRYPT_FORMATS), "output: raw (default), base64 (default with --batch), json or kmstool") \
+	X(OUTPUT, "output", 'o', FILE("FILE"), "write to FILE (atomically, mode 0600)") \
+	X(FORCE, "force", 0, FLAG, "write raw bytes to a terminal anyway") \
+	X(BATCH, "batch", 0, FLAG, "base64 ciphertexts one per line in, plaintexts one per line out") \
+	X(KEEP_GOING, "keep-going", 0, FLAG NEEDS(BATCH), "with --batch: report a failed line, print an empty line and go on")
 
 enum { OPT_NONE, OPTIONS(CLI_ENUM) };
 static const struct cli_opt opts[] = { OPTIONS(CLI_ENTRY) CLI_END };
+static const struct cli_opt *const shared[] = { kmsopts_client, kmsopts_recipient, NULL };
 
 static const struct cli_tool tool = {
 	.name = "kms-decrypt",
@@ -36,6 +37,7 @@ static const struct cli_tool tool = {
 		   "sealed to an ephemeral key named in an attestation document.",
 	.operands = NULL,
 	.opts = opts,
+	.shared = shared,
 	.min_args = 0,
 	.max_args = 0,
 };
@@ -46,16 +48,6 @@ struct ctx {
 	struct kmsclient *k;
 	struct kmsclient_recipient *r;
 };
-
-static int on_opt(void *p, int id, const char *arg, struct nk_err *err)
-{
-	struct ctx *c = p;
-	int rc = kmsclient_opt(&c->kms, opts[id - 1].name, arg, err);
-
-	if (rc != KMSCLIENT_NOT_MINE)
-		return rc;
-	return kmsdecrypt_opt(&c->d, opts[id - 1].name, arg, err);
-}
 
 static int decrypt(void *p, const unsigned char *blob, size_t n, struct kms_resp *resp, struct nk_err *err)
 {
@@ -72,17 +64,31 @@ static void report(void *p, const struct nk_err *e)
 	cli_print_err(e);
 }
 
-static int run(struct ctx *c, struct nk_err *err)
+static int run(const struct cli *cl, struct nk_err *err)
 {
-	const char *in = kmsdecrypt_input_path(&c->d), *out = kmsdecrypt_output_path(&c->d);
-	int creds_stdin = c->kms.credentials && strcmp(c->kms.credentials, "-") == 0;
+	struct ctx ctx = { 0 }, *c = &ctx;
+	const char *in, *out;
 	struct kms_resp resp = { 0 };
 	unsigned char *blob = NULL;
 	size_t n = 0;
 	int fd = -1, rc;
 
-	if ((rc = kmsdecrypt_check(&c->d, isatty(0), creds_stdin, err)))
-		return rc;
+	kmsopts_client_opts(cl, &c->kms);
+	kmsdecrypt_opts_init(&c->d);
+	c->d.ciphertext = cli_str(cl, OPT_CIPHERTEXT);
+	c->d.ciphertext_file = cli_str(cl, OPT_CIPHERTEXT_FILE);
+	c->d.algorithm = cli_str(cl, OPT_ALGORITHM);
+	c->d.output = cli_str(cl, OPT_OUTPUT);
+	c->d.format = cli_pick(cl, OPT_FORMAT, -1);
+	c->d.force = cli_given(cl, OPT_FORCE);
+	c->d.batch = cli_given(cl, OPT_BATCH);
+	c->d.keep_going = cli_given(cl, OPT_KEEP_GOING);
+	in = kmsdecrypt_input_path(&c->d);
+	out = kmsdecrypt_output_path(&c->d);
+	if ((rc = kmsopts_key(cl, OPT_KEY_ID, OPT_CONTEXT, OPT_GRANT_TOKEN, &c->d.key, err)) ||
+	    (rc = kmsdecrypt_check(&c->d, isatty(0), c->kms.credentials && strcmp(c->kms.credentials, "-") == 0,
+				   err)))
+		goto out;
 	/* The input is opened (or read, for one ciphertext) before the key, the
 	 * NSM and KMS: a wrong file costs nothing. */
 	if (c->d.batch)
@@ -90,7 +96,7 @@ static int run(struct ctx *c, struct nk_err *err)
 	else
 		rc = kmsdecrypt_read(&c->d, &blob, &n, err);
 	if (rc)
-		return rc;
+		goto out;
 	if ((rc = kmsclient_open(&c->kms, KMSCLIENT_VIA_VSOCK, &c->k, err)) ||
 	    (rc = kmsclient_recipient_new(&c->kms, &c->r, err)))
 		goto out;
@@ -115,26 +121,23 @@ out:
 		close(fd);
 	kmsclient_recipient_free(c->r);
 	kmsclient_close(c->k);
+	kmsdecrypt_opts_free(&c->d);
+	kmsclient_opts_free(&c->kms);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	struct ctx c = { 0 };
-	struct cli_args args;
+	struct cli c;
 	struct nk_err err = { 0 };
 	int rc;
 
-	kmsclient_opts_init(&c.kms);
-	kmsdecrypt_opts_init(&c.d);
 	/* Unbuffered: plaintexts go from secure memory straight to the descriptor
 	 * instead of lingering in stdio's buffer, and --batch lines leave at once. */
 	setvbuf(stdout, NULL, _IONBF, 0);
-	rc = cli_start(&tool, argc, argv, on_opt, &c, &args, &err);
+	rc = cli_start(&tool, argc, argv, &c, &err);
 	if (rc == NK_OK)
 		rc = run(&c, &err);
-	cli_args_free(&args);
-	kmsdecrypt_opts_free(&c.d);
-	kmsclient_opts_free(&c.kms);
+	cli_free(&c);
 	return cli_finish(rc, &err);
 }

@@ -1,7 +1,8 @@
 /* kmstool_enclave_cli: a drop-in for AWS's tool of that name (decrypt,
  * genkey, genrandom; "PLAINTEXT: <base64>" lines; exit 0, 1 or 255) on the
- * attested Recipient flow the other KMS tools use.  The command line is AWS's
- * (lib/tool/kmstool.c), not the popt table every other tool has. */
+ * attested Recipient flow the other KMS tools use.  The command line is AWS's,
+ * parsed by lib/tool/kmstool.c over the same kind of typed table (kmstool.h)
+ * the other tools hand to popt. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,16 +11,7 @@
 #include "kms/kmsclient.h"
 #include "tool/kmstool.h"
 
-static const struct cli_tool tool = {
-	.name = "kmstool_enclave_cli",
-	.usage = "decrypt|genkey|genrandom [OPTIONS]",
-	.summary = "KMS Decrypt, GenerateDataKey and GenerateRandom from inside a Nitro Enclave,\n"
-		   "with its attestation document: a drop-in for AWS's kmstool_enclave_cli.",
-	.operands = "decrypt|genkey|genrandom",
-	.opts = kmstool_opts,
-	.min_args = 0,
-	.max_args = 1,
-};
+static const struct cli_tool *const tool = &kmstool_tool;
 
 static const struct {
 	unsigned cmd;
@@ -49,12 +41,12 @@ static void print_help(unsigned cmd)
 	for (size_t i = 0; i < sizeof usages / sizeof usages[0]; i++) {
 		if (cmd && cmd != usages[i].cmd)
 			continue;
-		printf("%-6s %s %s [OPTIONS]\n", lead, tool.name, usages[i].usage);
+		printf("%-6s %s %s [OPTIONS]\n", lead, tool->name, usages[i].usage);
 		lead = "";
 	}
-	printf("%s\n\nOptions:\n", tool.summary);
+	printf("%s\n\nOptions:\n", tool->summary);
 	for (const struct cli_opt *o = kmstool_opts; o->name; o++)
-		if (!cmd || (kmstool_opt_cmds[o->id] & cmd))
+		if (!cmd || !o->cmds || (o->cmds & cmd))
 			print_opt(o->short_name, o->name, o->arg, o->help);
 	print_opt('h', "help", NULL, "show this help and exit");
 	print_opt('V', "version", NULL, "show the versions of nitrokit and its libraries");
@@ -67,7 +59,7 @@ static void print_help(unsigned cmd)
 	if (!cmd)
 		printf("Without a command, options and --ciphertext decrypt as AWS's first version did:\n"
 		       "the bare base64 plaintext, no newline; exit 1 on any failure.\n");
-	printf("See %s(1).\n", tool.name);
+	printf("See %s(1).\n", tool->name);
 }
 
 static int run(struct kmstool_args *a, struct nk_err *err)
@@ -100,15 +92,15 @@ int main(int argc, char **argv)
 
 	/* Unbuffered: the lines go from secure memory straight to the descriptor. */
 	setvbuf(stdout, NULL, _IONBF, 0);
-	cli_process_init(tool.name);
+	cli_process_init(tool->name);
 	rc = kmstool_parse(argc, argv, &a, &err);
 	cli_verbose = a.verbose;
 	cli_quiet = a.quiet;
 	if (rc == NK_OK && (a.version || a.completion)) {
 		if (a.version)
-			cli_print_version(&tool);
+			cli_print_version(tool);
 		else
-			cli_print_completion(&tool);
+			cli_print_completion(tool);
 		rc = CLI_EXIT;
 	} else if (rc == NK_OK && a.help) {
 		print_help(a.cmd);

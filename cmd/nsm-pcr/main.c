@@ -1,24 +1,24 @@
 /* nsm-pcr: describe, extend and lock the NSM's PCRs, and describe the NSM. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "tool/cli.h"
 #include "tool/out.h"
 #include "tool/nsmtool.h"
 
-#define OPTIONS(X) \
-	X(DATA_HEX, "data-hex", 0, STR, "HEX", NULL, "extend: the data, as hex") \
-	X(DATA_FILE, "data-file", 0, STR, "FILE", "file", "extend: the data, from FILE or -") \
-	X(RANGE, "range", 0, STR, "N", NULL, "lock: lock PCRs 0 to N-1 in one call") \
-	X(NSM, "nsm", 0, STR, "SPEC", NULL, "NSM device or unix:PATH (default $NITROKIT_NSM)")
-
-/* opts[id - 1] is option id's entry: the table and the enum come from one list. */
-enum { OPT_NONE, OPTIONS(CLI_ENUM) OPT_COUNT };
-static const struct cli_opt opts[] = { OPTIONS(CLI_ENTRY) CLI_END };
-
 #define COMMANDS "describe|extend|lock|info"
-#define EXPECTED "expected describe, extend, lock or info"
+enum { CMD_DESCRIBE, CMD_EXTEND, CMD_LOCK, CMD_INFO };
+#define FOR(cmd) (1u << (cmd))
+
+/* --range stays a string: any u16 goes to the NSM, whose InvalidIndex is the answer. */
+#define OPTIONS(X) \
+	X(DATA_HEX, "data-hex", 0, STR_MAX("HEX", CLI_ARG_MAX) CMDS(FOR(CMD_EXTEND)), "extend: the data, as hex") \
+	X(DATA_FILE, "data-file", 0, FILE("FILE") STDIN CMDS(FOR(CMD_EXTEND)), "extend: the data, from FILE or -") \
+	X(RANGE, "range", 0, STR("N") CMDS(FOR(CMD_LOCK)), "lock: lock PCRs 0 to N-1 in one call") \
+	X(NSM, "nsm", 0, STR("SPEC"), "NSM device or unix:PATH (default $NITROKIT_NSM)")
+
+enum { OPT_NONE, OPTIONS(CLI_ENUM) };
+static const struct cli_opt opts[] = { OPTIONS(CLI_ENTRY) CLI_END };
 
 static const struct cli_tool tool = {
 	.name = "nsm-pcr",
@@ -29,116 +29,88 @@ static const struct cli_tool tool = {
 	.opts = opts,
 	.min_args = 0,
 	.max_args = -1,
+	.commands = COMMANDS,
 };
 
-enum { CMD_DESCRIBE, CMD_EXTEND, CMD_LOCK, CMD_INFO };
-
-struct ctx {
-	const char *arg[OPT_COUNT];  /* string options by id */
-	int cmd;
+/* What the command works on, all checked before the NSM is opened. */
+struct work {
 	uint16_t index[NSM_MAX_PCRS];
 	size_t nindex;
 	struct nsmtool_field data;
 };
 
-static int on_opt(void *p, int id, const char *arg, struct nk_err *err)
-{
-	struct ctx *c = p;
-
-	if (*arg == '\0')
-		return err_set(err, NK_USAGE, "--%s must not be empty", opts[id - 1].name);
-	if (!(c->arg[id] = strdup(arg)))
-		return err_set(err, NK_IO, "out of memory");
-	return NK_OK;
-}
-
-static int only_for(const struct ctx *c, int id, int cmd, const char *name, struct nk_err *err)
-{
-	if (c->arg[id] && c->cmd != cmd)
-		return err_set(err, NK_USAGE, "--%s is for %s only", opts[id - 1].name, name);
-	return NK_OK;
-}
-
 /* extend N (--data-hex HEX | --data-file FILE | -): the index and the data. */
-static int parse_extend(struct ctx *c, struct cli_args *a, struct nk_err *err)
+static int parse_extend(const struct cli *c, struct work *w, struct nk_err *err)
 {
-	int rc, stdin_data, nsrc;
+	const char *hex = cli_str(c, OPT_DATA_HEX), *file = cli_str(c, OPT_DATA_FILE);
+	int rc, stdin_data = c->argc == 2;
 
-	if (a->n < 2)
+	if (c->argc < 1)
 		return err_set(err, NK_USAGE, "extend needs a PCR index (usage: nsm-pcr extend N "
 			       "--data-hex HEX|--data-file FILE|-)");
-	if (a->n > 3 || (a->n == 3 && strcmp(a->v[2], "-") != 0))
-		return err_set(err, NK_USAGE, "unexpected operand '%s' for extend", a->v[a->n == 3 ? 2 : 3]);
-	stdin_data = a->n == 3;
-	nsrc = stdin_data + !!c->arg[OPT_DATA_HEX] + !!c->arg[OPT_DATA_FILE];
-	if (nsrc == 0)
+	if (c->argc > 2 || (c->argc == 2 && strcmp(c->argv[1], "-") != 0))
+		return err_set(err, NK_USAGE, "unexpected operand '%s' for extend", c->argv[c->argc == 2 ? 1 : 2]);
+	if (stdin_data + !!hex + !!file == 0)
 		return err_set(err, NK_USAGE, "extend needs data: --data-hex HEX, --data-file FILE or - "
 			       "for standard input");
-	if (nsrc > 1)
+	if (stdin_data + !!hex + !!file > 1)
 		return err_set(err, NK_USAGE, "extend takes its data from one of --data-hex, --data-file and -");
-	c->nindex = 1;
-	if ((rc = nsmtool_pcr_index(a->v[1], &c->index[0], err)))
+	w->nindex = 1;
+	if ((rc = nsmtool_pcr_index(c->argv[0], &w->index[0], err)))
 		return rc;
-	if (c->arg[OPT_DATA_HEX])
-		return nsmtool_field_hex(c->arg[OPT_DATA_HEX], "data-hex", NSMTOOL_EXTEND_MAX, &c->data, err);
-	return nsmtool_field_file(stdin_data ? "-" : c->arg[OPT_DATA_FILE], NSMTOOL_EXTEND_MAX, &c->data, err);
+	if (hex)
+		return nsmtool_field_hex(hex, cli_name(c, OPT_DATA_HEX), NSMTOOL_EXTEND_MAX, &w->data, err);
+	return nsmtool_field_file(stdin_data ? "-" : file, NSMTOOL_EXTEND_MAX, &w->data, err);
 }
 
-/* The command and its operands (and extend's data), all checked before the
- * NSM is opened. */
-static int parse(struct ctx *c, struct cli_args *a, struct nk_err *err)
+/* The operands of the command (and extend's data). */
+static int parse(const struct cli *c, struct work *w, struct nk_err *err)
 {
+	const char *range = cli_str(c, OPT_RANGE);
 	int rc;
 
-	if (a->n == 0)
-		return err_set(err, NK_USAGE, "missing command (" EXPECTED ")");
-	if (cli_choice(a->v[0], COMMANDS, "", &c->cmd, NULL))
-		return err_set(err, NK_USAGE, "unknown command '%s' (" EXPECTED ")", a->v[0]);
-	if ((rc = only_for(c, OPT_DATA_HEX, CMD_EXTEND, "extend", err)) ||
-	    (rc = only_for(c, OPT_DATA_FILE, CMD_EXTEND, "extend", err)) ||
-	    (rc = only_for(c, OPT_RANGE, CMD_LOCK, "lock", err)))
-		return rc;
 	switch (c->cmd) {
 	case CMD_DESCRIBE:
-		if (a->n - 1 > NSM_MAX_PCRS)
+		if (c->argc > NSM_MAX_PCRS)
 			return err_set(err, NK_USAGE, "describe takes at most %d indices", NSM_MAX_PCRS);
-		for (int i = 1; i < a->n; i++)
-			if ((rc = nsmtool_pcr_index(a->v[i], &c->index[c->nindex++], err)))
+		for (int i = 0; i < c->argc; i++)
+			if ((rc = nsmtool_pcr_index(c->argv[i], &w->index[w->nindex++], err)))
 				return rc;
 		return NK_OK;
 	case CMD_INFO:
-		if (a->n > 1)
-			return err_set(err, NK_USAGE, "unexpected operand '%s': info takes none", a->v[1]);
+		if (c->argc > 0)
+			return err_set(err, NK_USAGE, "unexpected operand '%s': info takes none", c->argv[0]);
 		return NK_OK;
 	case CMD_LOCK:
-		if (c->arg[OPT_RANGE]) {
-			if (a->n > 1)
+		if (range) {
+			if (c->argc > 0)
 				return err_set(err, NK_USAGE, "lock takes N or --range N, not both");
-			return nsmtool_pcr_range(c->arg[OPT_RANGE], &c->index[0], err);
+			return nsmtool_pcr_range(range, &w->index[0], err);
 		}
-		if (a->n != 2)
-			return err_set(err, NK_USAGE, a->n < 2 ? "lock needs a PCR index (usage: nsm-pcr lock N)"
+		if (c->argc != 1)
+			return err_set(err, NK_USAGE, c->argc < 1 ? "lock needs a PCR index (usage: nsm-pcr lock N)"
 				       : "lock takes one PCR index (or --range N)");
-		c->nindex = 1;
-		return nsmtool_pcr_index(a->v[1], &c->index[0], err);
+		w->nindex = 1;
+		return nsmtool_pcr_index(c->argv[0], &w->index[0], err);
 	}
-	return parse_extend(c, a, err);
+	return parse_extend(c, w, err);
 }
 
-static int run(struct ctx *c, struct cli_args *a, struct nk_err *err)
+static int run(const struct cli *c, struct nk_err *err)
 {
 	struct nsm_request req = { .op = NSM_OP_LOCK_PCR };
 	struct nsm_response resp = { 0 };
 	struct nsm_conn *conn = NULL;
+	struct work w = { 0 };
 	char value[2 * PCR_LEN + 1];
 	json_t *j = NULL;
 	int rc;
 
-	if ((rc = parse(c, a, err)) || (rc = nsmtool_open(c->arg[OPT_NSM], &conn, err)))
+	if ((rc = parse(c, &w, err)) || (rc = nsmtool_open(cli_str(c, OPT_NSM), &conn, err)))
 		goto out;
 	switch (c->cmd) {
 	case CMD_DESCRIBE:
-		if (!(rc = nsmtool_describe_pcrs(conn, c->index, c->nindex, &j, err)))
+		if (!(rc = nsmtool_describe_pcrs(conn, w.index, w.nindex, &j, err)))
 			rc = out_json(j, err);
 		break;
 	case CMD_INFO:
@@ -146,15 +118,15 @@ static int run(struct ctx *c, struct cli_args *a, struct nk_err *err)
 			rc = out_json(j, err);
 		break;
 	case CMD_EXTEND:
-		if (!(rc = nsmtool_extend(conn, c->index[0], c->data.p, c->data.len, value, err)))
+		if (!(rc = nsmtool_extend(conn, w.index[0], w.data.p, w.data.len, value, err)))
 			printf("%s\n", value);
 		break;
 	case CMD_LOCK:
-		if (c->arg[OPT_RANGE]) {
+		if (cli_given(c, OPT_RANGE)) {
 			req.op = NSM_OP_LOCK_PCRS;
-			req.range = c->index[0];
+			req.range = w.index[0];
 		} else {
-			req.index = c->index[0];
+			req.index = w.index[0];
 		}
 		rc = nsm_exec(conn, &req, &resp, err);
 		break;
@@ -164,22 +136,18 @@ out:
 	nsm_response_clear(&resp);
 	if (conn)
 		nsm_close(conn);
+	nsmtool_field_free(&w.data);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	struct ctx c = { 0 };
-	struct cli_args args;
+	struct cli c;
 	struct nk_err err = { 0 };
-	int rc;
+	int rc = cli_start(&tool, argc, argv, &c, &err);
 
-	rc = cli_start(&tool, argc, argv, on_opt, &c, &args, &err);
 	if (rc == NK_OK)
-		rc = run(&c, &args, &err);
-	cli_args_free(&args);
-	nsmtool_field_free(&c.data);
-	for (size_t i = 0; i < OPT_COUNT; i++)
-		free((char *)c.arg[i]);
+		rc = run(&c, &err);
+	cli_free(&c);
 	return cli_finish(rc, &err);
 }

@@ -13,15 +13,15 @@
 #include "eif/pcr.h"
 
 #define OPTIONS(X) \
-	X(DESCRIBE, "describe", 'd', FLAG, NULL, NULL, "print describe-eif's fields (JSON)") \
-	X(ROLE_ARN, "role-arn", 0, STR, "ARN", NULL, "add PCR3 of the parent instance's IAM role") \
-	X(INSTANCE_ID, "instance-id", 0, STR, "ID", NULL, "add PCR4 of the parent instance id") \
-	X(SIGNING_CERT, "signing-cert", 0, STR, "PEM", "file", "add PCR8 of a signing certificate") \
-	X(INPUT, "input", 0, STR, "FILE", "file", "add \"PCR\" of a file, as nitro-cli pcr --input") \
-	X(EXTEND, "extend", 0, LIST, "HEX|@FILE", NULL, "data of one NSM extend of a user PCR (repeatable)") \
-	X(USER_PCR, "user-pcr", 0, STR, "N", NULL, "index 16-31 that --extend reports (default 16)") \
-	X(FORMAT, "format", 'f', STR, "FMT", MEAS_FORMATS, "output format: json (default), env or hex") \
-	X(NO_CRC, "no-crc-check", 0, FLAG, NULL, NULL, "compute even when the EIF's CRC does not match")
+	X(DESCRIBE, "describe", 'd', FLAG, "print describe-eif's fields (JSON)") \
+	X(ROLE_ARN, "role-arn", 0, STR("ARN"), "add PCR3 of the parent instance's IAM role") \
+	X(INSTANCE_ID, "instance-id", 0, STR("ID"), "add PCR4 of the parent instance id") \
+	X(SIGNING_CERT, "signing-cert", 0, FILE("PEM"), "add PCR8 of a signing certificate") \
+	X(INPUT, "input", 0, FILE("FILE"), "add \"PCR\" of a file, as nitro-cli pcr --input") \
+	X(EXTEND, "extend", 0, LIST_MAX("HEX|@FILE", CLI_ARG_MAX), "data of one NSM extend of a user PCR (repeatable)") \
+	X(USER_PCR, "user-pcr", 0, UINT("N", 16, 31) NEEDS(EXTEND), "index 16-31 that --extend reports (default 16)") \
+	X(FORMAT, "format", 'f', CHOICE("FMT", MEAS_FORMATS), "output format: json (default), env or hex") \
+	X(NO_CRC, "no-crc-check", 0, FLAG, "compute even when the EIF's CRC does not match")
 
 enum { OPT_NONE, OPTIONS(CLI_ENUM) };
 static const struct cli_opt opts[] = { OPTIONS(CLI_ENTRY) CLI_END };
@@ -37,112 +37,70 @@ static const struct cli_tool tool = {
 	.max_args = 1,
 };
 
-struct ctx {
-	int describe, no_crc, format;
-	const char *role_arn, *instance_id, *cert, *input;
-	char **extend;
+static int add_options(const struct cli *c, struct meas *m, const struct eif_measurement *e, struct nk_err *err)
+{
+	const char *role = cli_str(c, OPT_ROLE_ARN), *instance = cli_str(c, OPT_INSTANCE_ID);
+	const char *cert = cli_str(c, OPT_SIGNING_CERT), *input = cli_str(c, OPT_INPUT);
 	size_t nextend;
-	unsigned long user_pcr;
-	int have_user_pcr;
-};
-
-static int set_str(const char **dst, const char *arg, const char *name, struct nk_err *err)
-{
-	if (*arg == '\0')
-		return err_set(err, NK_USAGE, "--%s must not be empty", name);
-	if (!(*dst = strdup(arg)))
-		return err_set(err, NK_IO, "out of memory");
-	return NK_OK;
-}
-
-static int on_opt(void *p, int id, const char *arg, struct nk_err *err)
-{
-	struct ctx *c = p;
-	char **v;
-
-	switch (id) {
-	case OPT_DESCRIBE: c->describe = 1; return NK_OK;
-	case OPT_NO_CRC: c->no_crc = 1; return NK_OK;
-	case OPT_ROLE_ARN: return set_str(&c->role_arn, arg, "role-arn", err);
-	case OPT_INSTANCE_ID: return set_str(&c->instance_id, arg, "instance-id", err);
-	case OPT_SIGNING_CERT: return set_str(&c->cert, arg, "signing-cert", err);
-	case OPT_INPUT: return set_str(&c->input, arg, "input", err);
-	case OPT_FORMAT: return cli_choice(arg, MEAS_FORMATS, "format", &c->format, err);
-	case OPT_USER_PCR:
-		c->have_user_pcr = 1;
-		return cli_uint(arg, 16, 31, "user-pcr", &c->user_pcr, err);
-	case OPT_EXTEND:
-		v = realloc(c->extend, (c->nextend + 1) * sizeof *v);
-		if (!v || !(v[c->nextend] = strdup(arg)))
-			return err_set(err, NK_IO, "out of memory");
-		c->extend = v;
-		c->nextend++;
-		return NK_OK;
-	}
-	return NK_OK;
-}
-
-static int add_options(const struct ctx *c, struct meas *m, const struct eif_measurement *e, struct nk_err *err)
-{
+	char *const *extend = cli_list(c, OPT_EXTEND, &nextend);
 	unsigned char v[PCR_LEN];
 	int rc;
 
-	if (c->role_arn) {
-		if (pcr_ext_raw(c->role_arn, strlen(c->role_arn), v))
+	if (role) {
+		if (pcr_ext_raw(role, strlen(role), v))
 			return err_set(err, NK_IO, "SHA-384 failed");
 		meas_set(m, 3, v);
 	}
-	if (c->instance_id) {
-		if (pcr_ext_raw(c->instance_id, strlen(c->instance_id), v))
+	if (instance) {
+		if (pcr_ext_raw(instance, strlen(instance), v))
 			return err_set(err, NK_IO, "SHA-384 failed");
 		meas_set(m, 4, v);
 	}
-	if (c->input) {
-		if ((rc = pcr_of_file(c->input, m->input, err)))
+	if (input) {
+		if ((rc = pcr_of_file(input, m->input, err)))
 			return rc;
 		m->have_input = 1;
 	}
-	if (c->nextend) {
-		if ((rc = pcr_fold_extends((const char *const *)c->extend, c->nextend, v, err)))
+	if (nextend) {
+		if ((rc = pcr_fold_extends((const char *const *)extend, nextend, v, err)))
 			return rc;
-		meas_set(m, (unsigned)c->user_pcr, v);
+		meas_set(m, (unsigned)cli_num(c, OPT_USER_PCR, 16), v);
 	}
-	if (c->cert) {
-		if ((rc = pcr_of_cert_file(c->cert, v, err)))
+	if (cert) {
+		if ((rc = pcr_of_cert_file(cert, v, err)))
 			return rc;
 		if (e && e->is_signed && memcmp(v, e->pcr8, PCR_LEN) != 0)
 			return err_set(err, NK_NEGATIVE, "PCR8 of '%s' does not match the EIF's signing certificate",
-				       c->cert);
+				       cert);
 		meas_set(m, 8, v);
 	}
 	return NK_OK;
 }
 
-static int run(struct ctx *c, const char *eif, struct nk_err *err)
+static int run(const struct cli *c, struct nk_err *err)
 {
+	const char *eif = c->argc ? c->argv[0] : NULL;
+	int describe = cli_given(c, OPT_DESCRIBE), format = cli_pick(c, OPT_FORMAT, MEAS_JSON);
 	struct eif_measurement e = { 0 };
 	struct meas m = { 0 };
 	json_t *desc = NULL;
 	off_t size;
 	int rc, fd = -1;
 
-	if (c->describe && !eif)
+	if (describe && !eif)
 		return err_set(err, NK_USAGE, "--describe needs an EIF");
-	if (!eif && !c->role_arn && !c->instance_id && !c->cert && !c->input && !c->nextend)
+	if (!eif && !cli_given(c, OPT_ROLE_ARN) && !cli_given(c, OPT_INSTANCE_ID) &&
+	    !cli_given(c, OPT_SIGNING_CERT) && !cli_given(c, OPT_INPUT) && !cli_given(c, OPT_EXTEND))
 		return err_set(err, NK_USAGE, "nothing to compute: give an EIF or --role-arn, --instance-id, "
 			       "--signing-cert, --input or --extend");
-	if (c->describe && c->format != MEAS_JSON)
+	if (describe && format != MEAS_JSON)
 		return err_set(err, NK_USAGE, "--describe prints JSON only");
-	if (c->have_user_pcr && !c->nextend)
-		return err_set(err, NK_USAGE, "--user-pcr needs --extend");
-	if (!c->have_user_pcr)
-		c->user_pcr = 16;
 
 	if (eif) {
 		if ((rc = io_open_in(eif, &fd, &size, err)))
 			return rc;
-		rc = eif_measure(fd, size, io_name(eif), (c->no_crc ? EIF_NO_CRC_CHECK : 0) |
-				 (c->describe ? EIF_CRC_SOFT : 0), &e, err);
+		rc = eif_measure(fd, size, io_name(eif), (cli_given(c, OPT_NO_CRC) ? EIF_NO_CRC_CHECK : 0) |
+				 (describe ? EIF_CRC_SOFT : 0), &e, err);
 		if (fd > 0)
 			close(fd);
 		if (rc)
@@ -151,13 +109,13 @@ static int run(struct ctx *c, const char *eif, struct nk_err *err)
 	}
 	if ((rc = add_options(c, &m, eif ? &e : NULL, err)))
 		goto out;
-	if (c->describe) {
+	if (describe) {
 		if ((rc = meas_describe(&m, &e, &desc, err)))
 			err_prefix(err, "'%s'", io_name(eif));
 		else
 			rc = out_json(desc, err);
 	} else {
-		rc = out_meas(&m, (enum meas_format)c->format, err);
+		rc = out_meas(&m, (enum meas_format)format, err);
 	}
 out:
 	json_decref(desc);
@@ -167,21 +125,12 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct ctx c = { 0 };
-	struct cli_args args;
+	struct cli c;
 	struct nk_err err = { 0 };
-	int rc;
+	int rc = cli_start(&tool, argc, argv, &c, &err);
 
-	rc = cli_start(&tool, argc, argv, on_opt, &c, &args, &err);
 	if (rc == NK_OK)
-		rc = run(&c, args.n ? args.v[0] : NULL, &err);
-	cli_args_free(&args);
-	for (size_t i = 0; i < c.nextend; i++)
-		free(c.extend[i]);
-	free(c.extend);
-	free((char *)c.role_arn);
-	free((char *)c.instance_id);
-	free((char *)c.cert);
-	free((char *)c.input);
+		rc = run(&c, &err);
+	cli_free(&c);
 	return cli_finish(rc, &err);
 }

@@ -10,30 +10,38 @@
 #include "policy/policy.h"
 #include "policy/policy_check.h"
 
-#define OPTIONS(X) \
-	X(MEASUREMENTS, "measurements", 'm', STR, "FILE", "file", "pcr-compute's or eif_build's measurements (JSON)") \
-	X(PCR, "pcr", 0, LIST, "N=HEX", NULL, "a value of PCR N (0-31); several for one N are OR'ed") \
-	X(PCR0, "pcr0", 0, LIST, "HEX", NULL, "a value of PCR0, as --pcr 0=HEX") \
-	X(IMAGE_SHA384, "image-sha384", 0, LIST, "HEX", NULL, "a PCR0 value, written under ImageSha384") \
-	X(USE, "use", 0, STR, "LIST", NULL, "PCRs of --measurements to use: indices, image-sha384") \
-	X(ENCLAVE, "enclave-principal", 0, LIST, "ARN", NULL, "a role whose calls must carry attestation") \
-	X(ADMIN, "admin", 0, LIST, "ARN", NULL, "a key administrator") \
-	X(ENCRYPT, "encrypt-principal", 0, LIST, "ARN", NULL, "a data owner, allowed kms:Encrypt") \
-	X(ACCOUNT, "account", 0, STR, "ID", NULL, "add the account's root statement (12 digits)") \
-	X(NO_ROOT, "no-root-statement", 0, FLAG, NULL, NULL, "no root statement, even with --account") \
-	X(ALLOW, "allow", 0, STR, "LIST", "decrypt|generate-data-key|generate-data-key-pair|generate-random|" \
-	  "derive-shared-secret", "operations the enclave may call (default decrypt)") \
-	X(STYLE, "style", 0, STR, "STYLE", POLICY_STYLES, "deny only the enclave roles (allow) or everybody (deny)") \
-	X(DEBUG, "debug-mode", 0, FLAG, NULL, NULL, "also admit debug-mode enclaves (all-zero PCRs)") \
-	X(SID_PREFIX, "sid-prefix", 0, STR, "PREFIX", NULL, "Sid prefix of the enclave's statements") \
-	X(STATEMENTS, "statements", 0, FLAG, NULL, NULL, "print only the statements, as a JSON array") \
-	X(MERGE, "merge", 0, STR, "FILE", "file", "update this key policy") \
-	X(ADD, "add", 0, FLAG, NULL, NULL, "with --merge: keep the old values next to the new") \
-	X(REPLACE, "replace", 0, FLAG, NULL, NULL, "with --merge: replace the old values (default)") \
-	X(CHECK, "check", 0, STR, "FILE", "file", "lint a key policy") \
-	X(OUTPUT, "output", 'o', STR, "FILE", "file", "write to FILE (atomically) instead of stdout")
+/* Modes: generate (default), merge (--merge), check (--check). */
+#define GEN 1u
+#define MERGE 2u
+#define OPS "decrypt|generate-data-key|generate-data-key-pair|generate-random|derive-shared-secret"
 
-enum { OPT_NONE, OPTIONS(CLI_ENUM) OPT_COUNT };
+#define OPTIONS(X) \
+	X(MEASUREMENTS, "measurements", 'm', FILE("FILE") CMDS(GEN | MERGE) STDIN, \
+	  "pcr-compute's or eif_build's measurements (JSON)") \
+	X(PCR, "pcr", 0, LIST("N=HEX") CMDS(GEN | MERGE), "a value of PCR N (0-31); several for one N are OR'ed") \
+	X(PCR0, "pcr0", 0, LIST("HEX") CMDS(GEN | MERGE), "a value of PCR0, as --pcr 0=HEX") \
+	X(IMAGE_SHA384, "image-sha384", 0, LIST("HEX") CMDS(GEN | MERGE), "a PCR0 value, written under ImageSha384") \
+	X(USE, "use", 0, STR("LIST") CMDS(GEN | MERGE) NEEDS(MEASUREMENTS), \
+	  "PCRs of --measurements to use: indices, image-sha384") \
+	X(ENCLAVE, "enclave-principal", 0, LIST("ARN") CMDS(GEN | MERGE), "a role whose calls must carry attestation") \
+	X(ADMIN, "admin", 0, LIST("ARN") CMDS(GEN), "a key administrator") \
+	X(ENCRYPT, "encrypt-principal", 0, LIST("ARN") CMDS(GEN), "a data owner, allowed kms:Encrypt") \
+	X(ACCOUNT, "account", 0, STR("ID") CMDS(GEN), "add the account's root statement (12 digits)") \
+	X(NO_ROOT, "no-root-statement", 0, FLAG CMDS(GEN), "no root statement, even with --account") \
+	X(ALLOW, "allow", 0, STR("LIST") COMPLETE(OPS) CMDS(GEN | MERGE), \
+	  "operations the enclave may call (default decrypt)") \
+	X(STYLE, "style", 0, CHOICE("STYLE", POLICY_STYLES) CMDS(GEN | MERGE), \
+	  "deny only the enclave roles (allow) or everybody (deny)") \
+	X(DEBUG, "debug-mode", 0, FLAG CMDS(GEN | MERGE), "also admit debug-mode enclaves (all-zero PCRs)") \
+	X(SID_PREFIX, "sid-prefix", 0, STR("PREFIX") CMDS(GEN | MERGE), "Sid prefix of the enclave's statements") \
+	X(STATEMENTS, "statements", 0, FLAG CMDS(GEN), "print only the statements, as a JSON array") \
+	X(MERGE, "merge", 0, FILE("FILE") MODE(1) STDIN, "update this key policy") \
+	X(ADD, "add", 0, FLAG CMDS(MERGE) EXCL(1), "with --merge: keep the old values next to the new") \
+	X(REPLACE, "replace", 0, FLAG CMDS(MERGE) EXCL(1), "with --merge: replace the old values (default)") \
+	X(CHECK, "check", 0, FILE("FILE") MODE(2), "lint a key policy") \
+	X(OUTPUT, "output", 'o', FILE("FILE"), "write to FILE (atomically) instead of stdout")
+
+enum { OPT_NONE, OPTIONS(CLI_ENUM) };
 static const struct cli_opt opts[] = { OPTIONS(CLI_ENTRY) CLI_END };
 
 static const struct cli_tool tool = {
@@ -41,77 +49,58 @@ static const struct cli_tool tool = {
 	.usage = "[OPTIONS] [--statements | --merge FILE | --check FILE] [-o FILE]",
 	.summary = "Write, update or lint KMS key policies that admit only an attested enclave.",
 	.opts = opts,  /* no operands */
+	.commands = "generate|merge|check",
+	.modes = 1,
 };
 
 struct ctx {
+	const struct cli *cli;
 	struct policy_spec s;
-	struct policy_values cli;  /* --pcr, --pcr0, --image-sha384, in command-line order */
+	struct policy_values values;  /* --pcr, --pcr0, --image-sha384, in command-line order */
 	struct policy_use use;
-	char *path[OPT_COUNT];     /* --measurements, --merge, --check, --output */
-	uint64_t seen;
-	const char *out;           /* --output or "-" */
+	const char *out;              /* --output or "-" */
 	int lint_errors;
 };
 
-#define given(c, id) ((int)((c)->seen >> (id) & 1))
-
-static int on_opt(void *p, int id, const char *arg, struct nk_err *err)
+static int principals(const struct cli *c, int id, struct policy_strs *l, struct nk_err *err)
 {
-	struct ctx *c = p;
+	size_t n;
+	char *const *v = cli_list(c, id, &n);
+	int rc;
 
-	c->seen |= (uint64_t)1 << id;
-	switch (id) {
-	case OPT_PCR: return policy_values_arg(&c->cli, "pcr", arg, err);
-	case OPT_PCR0: return policy_values_arg(&c->cli, "pcr0", arg, err);
-	case OPT_IMAGE_SHA384: return policy_values_arg(&c->cli, "image-sha384", arg, err);
-	case OPT_USE: return policy_use_parse(arg, &c->use, err);
-	case OPT_ENCLAVE: return policy_principal_add(&c->s.enclave, "enclave-principal", arg, err);
-	case OPT_ADMIN: return policy_principal_add(&c->s.admins, "admin", arg, err);
-	case OPT_ENCRYPT: return policy_principal_add(&c->s.encrypters, "encrypt-principal", arg, err);
-	case OPT_ACCOUNT: return policy_account_parse(arg, c->s.account, err);
-	case OPT_NO_ROOT: c->s.no_root = 1; return NK_OK;
-	case OPT_ALLOW: return policy_ops_parse(arg, &c->s.ops, err);
-	case OPT_STYLE: return cli_choice(arg, POLICY_STYLES, "style", &c->s.style, err);
-	case OPT_DEBUG: c->s.debug = 1; return NK_OK;
-	case OPT_SID_PREFIX: return policy_prefix_parse(arg, &c->s.prefix, err);
-	case OPT_MEASUREMENTS: case OPT_MERGE: case OPT_CHECK: case OPT_OUTPUT:
-		if (!*arg)
-			return err_set(err, NK_USAGE, "invalid value '' for --%s: expected a file name or -", opts[id - 1].name);
-		return (c->path[id] = strdup(arg)) ? NK_OK : err_set(err, NK_IO, "out of memory");
-	}
+	for (size_t i = 0; i < n; i++)
+		if ((rc = policy_principal_add(l, cli_name(c, id), v[i], err)))
+			return rc;
 	return NK_OK;
 }
 
-static int excl(const struct ctx *c, int a, int b, struct nk_err *err)
+/* The values of the options into the spec, then what the table cannot say. */
+static int take_values(struct ctx *x, struct nk_err *err)
 {
-	if (given(c, a) && given(c, b))
-		return err_set(err, NK_USAGE, "--%s does not go with --%s", opts[a - 1].name, opts[b - 1].name);
-	return NK_OK;
-}
+	static const int value_ids[] = { OPT_PCR, OPT_PCR0, OPT_IMAGE_SHA384, 0 };
+	const struct cli *c = x->cli;
+	const char *use = cli_str(c, OPT_USE), *ops = cli_str(c, OPT_ALLOW);
+	const char *account = cli_str(c, OPT_ACCOUNT), *prefix = cli_str(c, OPT_SID_PREFIX), *v;
+	unsigned pos = 0;
+	int id, rc;
 
-static int validate(const struct ctx *c, struct nk_err *err)
-{
-	int rc = NK_OK;
-
-	for (int id = 1; id < OPT_COUNT && !rc; id++) {
-		if (id != OPT_CHECK && id != OPT_OUTPUT)
-			rc = excl(c, id, OPT_CHECK, err);
-		if (!rc && (id == OPT_STATEMENTS || id == OPT_ACCOUNT || id == OPT_NO_ROOT || id == OPT_ADMIN ||
-			    id == OPT_ENCRYPT))
-			rc = excl(c, id, OPT_MERGE, err);
-	}
-	if (rc || given(c, OPT_CHECK) || (rc = excl(c, OPT_ADD, OPT_REPLACE, err)))
+	while ((id = cli_next(c, value_ids, &pos, &v)))
+		if ((rc = policy_values_arg(&x->values, cli_name(c, id), v, err)))
+			return rc;
+	if ((use && (rc = policy_use_parse(use, &x->use, err))) ||
+	    (rc = principals(c, OPT_ENCLAVE, &x->s.enclave, err)) ||
+	    (rc = principals(c, OPT_ADMIN, &x->s.admins, err)) ||
+	    (rc = principals(c, OPT_ENCRYPT, &x->s.encrypters, err)) ||
+	    (account && (rc = policy_account_parse(account, x->s.account, err))) ||
+	    (ops && (rc = policy_ops_parse(ops, &x->s.ops, err))) ||
+	    (prefix && (rc = policy_prefix_parse(prefix, &x->s.prefix, err))))
 		return rc;
-	if ((given(c, OPT_ADD) || given(c, OPT_REPLACE)) && !given(c, OPT_MERGE))
-		return err_set(err, NK_USAGE, "--%s needs --merge", given(c, OPT_ADD) ? "add" : "replace");
-	if (given(c, OPT_MERGE) && given(c, OPT_MEASUREMENTS) && !strcmp(c->path[OPT_MERGE], "-") &&
-	    !strcmp(c->path[OPT_MEASUREMENTS], "-"))
-		return err_set(err, NK_USAGE, "--measurements and --merge cannot both read standard input");
-	if (given(c, OPT_USE) && !given(c, OPT_MEASUREMENTS))
-		return err_set(err, NK_USAGE, "--use needs --measurements");
-	if (!given(c, OPT_MEASUREMENTS) && !policy_values_keys(&c->cli))
+	x->s.style = cli_pick(c, OPT_STYLE, POLICY_STYLE_UNSET);
+	x->s.no_root = cli_given(c, OPT_NO_ROOT);
+	x->s.debug = cli_given(c, OPT_DEBUG);
+	if (!cli_given(c, OPT_MEASUREMENTS) && !policy_values_keys(&x->values))
 		return err_set(err, NK_USAGE, "no attestation values: give --measurements, --pcr, --pcr0 or --image-sha384");
-	if (!given(c, OPT_MERGE) && !c->s.enclave.n)
+	if (!cli_given(c, OPT_MERGE) && !x->s.enclave.n)
 		return err_set(err, NK_USAGE, "--enclave-principal is needed");
 	return NK_OK;
 }
@@ -126,62 +115,66 @@ static int print_finding(void *f, const char *level, const char *where, const ch
 }
 
 /* --check: the findings go to stdout (or -o); error-level ones make exit 1. */
-static int check(struct ctx *c, struct nk_err *err)
+static int check(struct ctx *x, struct nk_err *err)
 {
 	unsigned char *in = NULL;
 	char *text = NULL;
 	size_t len, tlen = 0;
-	int rc = io_read_all(c->path[OPT_CHECK], JSONX_MAX, &in, &len, err);
+	int rc = io_read_all(cli_str(x->cli, OPT_CHECK), JSONX_MAX, &in, &len, err);
 	FILE *f = rc ? NULL : open_memstream(&text, &tlen);
 
 	if (!rc && !f)
 		rc = err_set(err, NK_IO, "out of memory");
 	if (f) {
-		rc = policy_check(in, len, print_finding, f, &c->lint_errors, err);
+		rc = policy_check(in, len, print_finding, f, &x->lint_errors, err);
 		if (fclose(f) == EOF && !rc)
 			rc = err_set(err, NK_IO, "out of memory");
 	}
 	if (!rc)
-		rc = io_write_file(c->out, text ? text : "", tlen, 0644, err);
+		rc = io_write_file(x->out, text ? text : "", tlen, 0644, err);
 	free(in);
 	free(text);
 	return rc;
 }
 
-static void warn(const struct ctx *c)
+static void warn(const struct ctx *x)
 {
-	if (policy_spec_ops(&c->s) & POLICY_GENERATE_RANDOM)
+	if (policy_spec_ops(&x->s) & POLICY_GENERATE_RANDOM)
 		cli_warn("kms:GenerateRandom has no key: a key policy cannot grant it; put the same condition in an IAM policy");
-	if (c->s.debug)
+	if (x->s.debug)
 		cli_warn("--debug-mode admits any debug-mode enclave (all-zero PCRs): never use this policy in production");
-	if (!given(c, OPT_MERGE) && !given(c, OPT_STATEMENTS) && !c->s.admins.n && (!c->s.account[0] || c->s.no_root))
+	if (!cli_given(x->cli, OPT_MERGE) && !cli_given(x->cli, OPT_STATEMENTS) && !x->s.admins.n &&
+	    (!x->s.account[0] || x->s.no_root))
 		cli_warn("no %s or --admin: nobody can change this key policy afterwards",
-			 c->s.account[0] ? "root statement" : "--account");
+			 x->s.account[0] ? "root statement" : "--account");
 }
 
-static int run(struct ctx *c, struct nk_err *err)
+static int run(struct ctx *x, struct nk_err *err)
 {
-	const char *merge = c->path[OPT_MERGE];
+	const struct cli *c = x->cli;
+	const char *merge = cli_str(c, OPT_MERGE);
+	int statements = cli_given(c, OPT_STATEMENTS);
 	char *text = NULL;
 	json_t *doc = NULL;
 	size_t len;
 	int rc;
 
-	c->out = c->path[OPT_OUTPUT] ? c->path[OPT_OUTPUT] : "-";
-	if (c->path[OPT_CHECK])
-		return check(c, err);
-	if ((rc = policy_values_load(&c->s.values, c->path[OPT_MEASUREMENTS], &c->use, &c->cli, err)) ||
-	    (c->s.debug && (rc = policy_values_debug(&c->s.values, err))))
+	x->out = cli_given(c, OPT_OUTPUT) ? cli_str(c, OPT_OUTPUT) : "-";
+	if (cli_given(c, OPT_CHECK))
+		return check(x, err);
+	if ((rc = take_values(x, err)) ||
+	    (rc = policy_values_load(&x->s.values, cli_str(c, OPT_MEASUREMENTS), &x->use, &x->values, err)) ||
+	    (x->s.debug && (rc = policy_values_debug(&x->s.values, err))))
 		return rc;
 	if (merge) {
 		if (!(rc = policy_load_file(merge, &doc, err)))
-			rc = policy_merge(doc, io_name(merge), &c->s, given(c, OPT_ADD), err);
-	} else if (!(doc = given(c, OPT_STATEMENTS) ? policy_statements(&c->s) : policy_document(&c->s)))
+			rc = policy_merge(doc, io_name(merge), &x->s, cli_given(c, OPT_ADD), err);
+	} else if (!(doc = statements ? policy_statements(&x->s) : policy_document(&x->s)))
 		rc = err_set(err, NK_IO, "out of memory");
 	if (!rc) {
-		warn(c);
-		if (!(rc = policy_render(doc, !given(c, OPT_STATEMENTS), &text, &len, err)))
-			rc = io_write_file(c->out, text, len, 0644, err);
+		warn(x);
+		if (!(rc = policy_render(doc, !statements, &text, &len, err)))
+			rc = io_write_file(x->out, text, len, 0644, err);
 	}
 	json_decref(doc);
 	free(text);
@@ -190,19 +183,17 @@ static int run(struct ctx *c, struct nk_err *err)
 
 int main(int argc, char **argv)
 {
-	struct ctx c = { .s.style = POLICY_STYLE_UNSET };
+	struct cli c;
+	struct ctx x = { .cli = &c };
 	struct nk_err err = { 0 };
-	struct cli_args args;
-	int rc = cli_start(&tool, argc, argv, on_opt, &c, &args, &err);
+	int rc = cli_start(&tool, argc, argv, &c, &err);
 
-	if (rc == NK_OK && (rc = validate(&c, &err)) == NK_OK)
-		rc = run(&c, &err);
-	cli_args_free(&args);
-	policy_spec_free(&c.s);
-	policy_values_free(&c.cli);
-	for (int i = 0; i < OPT_COUNT; i++)
-		free(c.path[i]);
+	if (rc == NK_OK)
+		rc = run(&x, &err);
+	policy_spec_free(&x.s);
+	policy_values_free(&x.values);
+	cli_free(&c);
 	/* A failed lint is a verdict, already explained on stdout: no error line. */
 	rc = cli_finish(rc, &err);
-	return rc ? rc : c.lint_errors > 0 ? NK_NEGATIVE : NK_OK;
+	return rc ? rc : x.lint_errors > 0 ? NK_NEGATIVE : NK_OK;
 }

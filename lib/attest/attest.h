@@ -1,17 +1,20 @@
 /* attest: the Nitro attestation document (DESIGN §4.4), an untagged
  * COSE_Sign1 (ES384) over a CBOR payload map of nine keys in a fixed order.
  *
- * Building one is what nsm-sim does for every Attestation request; parsing
- * and verifying (attest-verify) belong to this module too. */
+ * Building one (attest.c) is what nsm-sim does for every Attestation
+ * request; parsing one (attest_parse.c) is the first step of attest-verify.
+ * Trusting a parsed document is attest_verify.h's job, comparing it with
+ * what the caller expects attest_expect.h's. */
 #ifndef NK_ATTEST_H
 #define NK_ATTEST_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "util/err.h"
+#include "util/cose.h"
 #include "eif/pcr.h"
 
 #define ATTEST_DIGEST "SHA384"
@@ -51,19 +54,9 @@ int attest_encode_payload(const struct attest_doc *d, unsigned char **out, size_
 int attest_sign(const struct attest_doc *d, EVP_PKEY *leaf_key, unsigned char **out, size_t *len,
 		struct nk_err *err);
 
-/* ---- Parsing and verification (attest_verify.c) ---- */
-
-#include <time.h>
-#include <openssl/x509.h>
-#include <jansson.h>
-
-#include "util/cose.h"
+/* ---- Parsing (attest_parse.c) ---- */
 
 #define ATTEST_DOC_MAX 16384  /* a document, raw or once base64 is decoded */
-
-/* The embedded trust anchor (attest_root.c): AWS Nitro Enclaves root G1. */
-extern const char attest_aws_root_g1_pem[];
-#define ATTEST_AWS_ROOT_NAME "AWS Nitro Enclaves root G1"
 
 /* A parsed document that owns everything doc points to.  The certificates
  * are decoded once here; verification and printing reuse them. */
@@ -93,81 +86,5 @@ int attest_parse(const unsigned char *in, size_t len, struct attest_parsed *p, s
 void attest_parsed_free(struct attest_parsed *p);
 /* True when the document carries an all-zero PCR0 (a debug-mode enclave). */
 int attest_is_debug(const struct attest_parsed *p);
-
-/* What was checked, in order, for the output's "checks". */
-#define ATTEST_CHECKS_MAX 48
-struct attest_checks {
-	unsigned n;
-	char name[ATTEST_CHECKS_MAX][16];
-};
-
-/* The pinned root and one X509_STORE, made once and reused per document. */
-struct attest_verifier {
-	X509 *root;
-	unsigned char *root_der;
-	size_t root_der_len;
-	X509_STORE *store;
-	char label[160];   /* for messages: "AWS Nitro Enclaves root G1" or "'root.pem'" */
-};
-
-/* pem: one PEM certificate (the first one counts); NULL = the embedded AWS
- * root.  label names it in messages.  Bad PEM is NK_DATA. */
-int attest_verifier_init(struct attest_verifier *v, const char *pem, size_t len,
-			 const char *label, struct nk_err *err);
-void attest_verifier_free(struct attest_verifier *v);
-
-/* Root pinning (cabundle[0] is the pinned root, byte for byte), the chain
- * root -> cabundle[1..] -> leaf at time `at` (no partial chains), then the
- * ES384 signature with the leaf key.  NK_OK, or NK_NEGATIVE with
- * "<check> failed: <why>".  checks (may be NULL) gets "structure", "root",
- * "chain", "signature" as they pass. */
-int attest_verify(const struct attest_verifier *v, const struct attest_parsed *p, time_t at,
-		  struct attest_checks *checks, struct nk_err *err);
-
-/* What the caller expects of the document. */
-struct attest_expect {
-	uint32_t pcr_mask;                 /* bit i: pcr[i] is expected */
-	unsigned char pcr[PCR_COUNT][PCR_LEN];
-	struct attest_bytes nonce, user_data, public_key;  /* public_key: PEM or DER, any form */
-	int allow_debug;
-	int64_t max_age;                   /* seconds; < 0: not checked */
-	int64_t at_ms;                     /* the chosen time, for max_age */
-};
-
-/* Expect PCR i to hold v; NK_USAGE when another value is expected already. */
-int attest_expect_pcr(struct attest_expect *e, unsigned i, const unsigned char v[PCR_LEN],
-		      struct nk_err *err);
-/* --expect-pcr's "N=HEX" (N 0-31, 96 hex digits); NK_USAGE otherwise. */
-int attest_expect_pcr_arg(struct attest_expect *e, const char *arg, struct nk_err *err);
-/* Every PCR of pcr-compute's output in path (meas_load); none is NK_DATA. */
-int attest_expect_measurements(struct attest_expect *e, const char *path, struct nk_err *err);
-
-/* Check e against p: debug mode (when PCRs are expected and !allow_debug),
- * the PCRs in index order, nonce, user_data, public_key, max-age.  NK_OK or
- * NK_NEGATIVE "<check> failed: <why>". */
-int attest_check_expectations(const struct attest_parsed *p, const struct attest_expect *e,
-			      struct attest_checks *checks, struct nk_err *err);
-
-/* The output object of attest-verify (see its man page). */
-int attest_to_json(const struct attest_parsed *p, int verified, const struct attest_checks *checks,
-		   json_t **out, struct nk_err *err);
-/* The same as "key: value" lines. */
-int attest_print_text(const json_t *j, FILE *f, struct nk_err *err);
-
-/* "now" is not parsed here; "2022-10-12T13:50:06Z", fractional seconds and
- * +HH:MM offsets allowed.  NK_USAGE otherwise. */
-int attest_parse_time(const char *s, int64_t *ms, struct nk_err *err);
-/* RFC 3339 UTC with milliseconds: out must hold 32 bytes. */
-void attest_format_time(int64_t ms, char *out);
-
-/* The KMS request context of a document: kms:RecipientAttestation:ImageSha384
- * (PCR0) and kms:RecipientAttestation:PCR<N>, lowercase hex.  Returns the
- * number of entries (at most ATTEST_CTX_MAX). */
-#define ATTEST_CTX_MAX (PCR_COUNT + 1)
-struct attest_ctx {
-	char key[ATTEST_CTX_MAX][48];
-	char value[ATTEST_CTX_MAX][PCR_HEX_LEN + 1];
-};
-size_t attest_context(const struct attest_parsed *p, struct attest_ctx *c);
 
 #endif

@@ -3,7 +3,7 @@
  * https://aws-nitro-enclaves.amazonaws.com/AWS_NitroEnclaves_Root-G1.zip.
  * SHA-256 of its DER: 641a0321a3e244efe456463195d606317ed7cdcc3c1756e09893f3c68f79bb5b
  * (tests/unit/test_attest_verify.c checks it). */
-#include "attest/attest.h"
+#include "attest/attest_verify.h"
 
 const char attest_aws_root_g1_pem[] =
 	"-----BEGIN CERTIFICATE-----\n"

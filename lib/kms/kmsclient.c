@@ -10,18 +10,15 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "tool/cli.h"
 #include "kms/cms.h"
 #include "kms/creds.h"
 #include "kms/http.h"
-#include "nsm/nsm.h"
+#include "nsm/nsm_dev.h"
 #include "kms/sigv4.h"
 #include "util/log.h"
 
 #define DEFAULT_REGION "us-east-1"
 #define CONTENT_TYPE "application/x-amz-json-1.1"
-#define MAX_RETRIES 10
-#define MAX_TIMEOUT_S 3600
 #define KMS_DOC_LIMIT 300     /* KMS refuses attestation documents older than 5 minutes */
 #define DOC_MARGIN 20         /* clock skew and time in transit */
 
@@ -43,162 +40,11 @@ void kmsclient_opts_init(struct kmsclient_opts *o)
 
 void kmsclient_opts_free(struct kmsclient_opts *o)
 {
-	free((char *)o->region);
-	free((char *)o->endpoint);
-	free((char *)o->vsock);
-	free((char *)o->ca_bundle);
-	free((char *)o->credentials);
-	free((char *)o->nsm);
 	creds_free(&o->given);
 	kmsclient_opts_init(o);
 }
 
-/* A copy of --name's value, which must not be empty. */
-static int dup_arg(const char *name, const char *arg, char **out, struct nk_err *err)
-{
-	if (!*arg)
-		return err_set(err, NK_USAGE, "--%s must not be empty", name);
-	if (!(*out = strdup(arg)))
-		return err_set(err, NK_IO, "out of memory");
-	return NK_OK;
-}
-
-static int set_str(const char **slot, const char *name, const char *arg, struct nk_err *err)
-{
-	char *s;
-	int rc = dup_arg(name, arg, &s, err);
-
-	if (rc)
-		return rc;
-	free((char *)*slot);
-	*slot = s;
-	return NK_OK;
-}
-
-int kmsclient_opt(struct kmsclient_opts *o, const char *name, const char *arg, struct nk_err *err)
-{
-	unsigned long v;
-	int rc;
-
-	if (strcmp(name, "fips") == 0) {
-		o->fips = 1;
-		return NK_OK;
-	}
-	if (strcmp(name, "retries") == 0) {
-		if ((rc = cli_uint(arg, 0, MAX_RETRIES, name, &v, err)))
-			return rc;
-		o->retries = (int)v;
-		return NK_OK;
-	}
-	if (strcmp(name, "timeout") == 0) {
-		if ((rc = cli_uint(arg, 1, MAX_TIMEOUT_S, name, &v, err)))
-			return rc;
-		o->timeout_ms = (long)v * 1000;
-		return NK_OK;
-	}
-	if (strcmp(name, "rsa-bits") == 0) {
-		int idx;
-
-		if ((rc = cli_choice(arg, "2048|4096", name, &idx, err)))
-			return rc;
-		o->rsa_bits = idx ? 4096 : 2048;
-		return NK_OK;
-	}
-	if (strcmp(name, "region") == 0)
-		return set_str(&o->region, name, arg, err);
-	if (strcmp(name, "endpoint") == 0)
-		return set_str(&o->endpoint, name, arg, err);
-	if (strcmp(name, "vsock") == 0)
-		return set_str(&o->vsock, name, arg, err);
-	if (strcmp(name, "ca-bundle") == 0)
-		return set_str(&o->ca_bundle, name, arg, err);
-	if (strcmp(name, "credentials") == 0)
-		return set_str(&o->credentials, name, arg, err);
-	if (strcmp(name, "nsm") == 0)
-		return set_str(&o->nsm, name, arg, err);
-	return KMSCLIENT_NOT_MINE;
-}
-
 /* --- the key a call names --------------------------------------------------- */
-
-/* "KEY=VALUE" into kv, pointing into s (the '=' becomes a NUL). */
-static int parse_context(char *s, struct kms_kv *kv, struct nk_err *err)
-{
-	char *eq = strchr(s, '=');
-
-	if (!eq || eq == s)
-		return err_set(err, NK_USAGE, "invalid value '%s' for --context: expected KEY=VALUE", s);
-	*eq = 0;
-	kv->key = s;
-	kv->value = eq + 1;
-	return NK_OK;
-}
-
-static int add_context(struct kmsclient_key *k, const char *arg, struct nk_err *err)
-{
-	struct kms_kv kv, *n;
-	char *s = strdup(arg);
-	int rc;
-
-	if (!s)
-		return err_set(err, NK_IO, "out of memory");
-	if ((rc = parse_context(s, &kv, err)))
-		goto fail;
-	/* A JSON object keeps one value per key: the second would silently win. */
-	for (size_t i = 0; i < k->ncontext; i++)
-		if (strcmp(k->context[i].key, kv.key) == 0) {
-			rc = err_set(err, NK_USAGE, "--context key '%s' given twice", kv.key);
-			goto fail;
-		}
-	if (!(n = realloc(k->context, (k->ncontext + 1) * sizeof *n))) {
-		rc = err_set(err, NK_IO, "out of memory");
-		goto fail;
-	}
-	k->context = n;
-	k->context[k->ncontext++] = kv;
-	return NK_OK;
-fail:
-	free(s);
-	return rc;
-}
-
-static int add_grant(struct kmsclient_key *k, const char *arg, struct nk_err *err)
-{
-	char **n, *s;
-
-	if (!*arg)
-		return err_set(err, NK_USAGE, "--grant-token must not be empty");
-	if (k->ngrant == KMSCLIENT_GRANTS_MAX)
-		return err_set(err, NK_USAGE, "too many --grant-token: KMS takes at most %d", KMSCLIENT_GRANTS_MAX);
-	if (!(s = strdup(arg)))
-		return err_set(err, NK_IO, "out of memory");
-	if (!(n = realloc(k->grants, (k->ngrant + 1) * sizeof *n))) {
-		free(s);
-		return err_set(err, NK_IO, "out of memory");
-	}
-	k->grants = n;
-	k->grants[k->ngrant++] = s;
-	return NK_OK;
-}
-
-int kmsclient_key_opt(struct kmsclient_key *k, const char *name, const char *arg, struct nk_err *err)
-{
-	char *s;
-	int rc;
-
-	if (strcmp(name, "key-id") == 0) {
-		if ((rc = dup_arg(name, arg, &s, err)))
-			return rc;
-		free(k->key_id);
-		k->key_id = s;
-		return NK_OK;
-	}
-	if (strcmp(name, "context") == 0)
-		return add_context(k, arg, err);
-	if (strcmp(name, "grant-token") == 0)
-		return add_grant(k, arg, err);
-	return KMSCLIENT_NOT_MINE;
-}
 
 void kmsclient_key_free(struct kmsclient_key *k)
 {

@@ -4,13 +4,8 @@
  * "Recipient" flow (an ephemeral RSA key, an attestation document carrying
  * its public key, CiphertextForRecipient opened with the private key).
  *
- * The tools' common options are declared once here, as X-macro rows the
- * tools splice into their own option tables:
- *
- *   #define OPTIONS(X) X(KEY_ID, "key-id", 0, STR, "KEY", NULL, "...") \
- *           KMSCLIENT_OPTIONS(X) KMSCLIENT_RECIPIENT_OPTIONS(X)
- *
- * and on_opt hands them over with kmsclient_opt(). */
+ * It knows no options: the tools fill struct kmsclient_opts and struct
+ * kmsclient_key, plain data, from their command lines (lib/tool/kmsopts). */
 #ifndef NK_KMSCLIENT_H
 #define NK_KMSCLIENT_H
 
@@ -23,26 +18,13 @@
 #include "kms/kms.h"
 #include "util/secmem.h"
 
-#define KMSCLIENT_OPTIONS(X) \
-	X(REGION, "region", 0, STR, "REGION", NULL, "AWS region (default $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1)") \
-	X(ENDPOINT, "endpoint", 0, STR, "URL", NULL, "KMS endpoint URL over TCP (default $AWS_ENDPOINT_URL_KMS)") \
-	X(VSOCK, "vsock", 0, STR, "CID:PORT", NULL, "reach KMS through the vsock-proxy at CID:PORT (default 3:8000)") \
-	X(FIPS, "fips", 0, FLAG, NULL, NULL, "use the kms-fips endpoint") \
-	X(CA_BUNDLE, "ca-bundle", 0, STR, "FILE", "file", "CA certificates (PEM) for TLS (default $AWS_CA_BUNDLE, the system's)") \
-	X(RETRIES, "retries", 0, STR, "N", NULL, "retries of throttled or failed calls (default 3)") \
-	X(TIMEOUT, "timeout", 0, STR, "SECONDS", NULL, "time limit of one attempt (default 30)") \
-	X(CREDENTIALS, "credentials", 0, STR, "FILE", "file", "AWS credentials as instance-metadata JSON from FILE or - (default: the environment)")
-
-#define KMSCLIENT_RECIPIENT_OPTIONS(X) \
-	X(RSA_BITS, "rsa-bits", 0, STR, "BITS", "2048|4096", "size of the ephemeral RSA key (default 2048)") \
-	X(NSM, "nsm", 0, STR, "SPEC", NULL, "NSM device or unix:PATH (default $NITROKIT_NSM, /dev/nsm)")
-
 /* Where the tool goes when nothing is configured: the enclave tools to the
  * vsock-proxy (3:8000), kms-encrypt (parent/admin side) straight to
  * https://kms.REGION.amazonaws.com/. */
 enum kmsclient_default { KMSCLIENT_VIA_VSOCK, KMSCLIENT_DIRECT };
 
 struct kmsclient_opts {
+	/* Borrowed: the strings belong to the caller and must outlive the use. */
 	const char *region, *endpoint, *vsock, *ca_bundle, *credentials;
 	int fips;
 	int retries;            /* -1: the default */
@@ -60,17 +42,10 @@ struct kmsclient_opts {
 
 /* Initialise o (retries -1, the rest empty). */
 void kmsclient_opts_init(struct kmsclient_opts *o);
+void kmsclient_opts_free(struct kmsclient_opts *o);  /* frees given (the strings are borrowed) */
 
-/* Consume one of the common options by its long name; arg is copied into o
- * (pointers stay valid until kmsclient_opts_free).  Returns NK_OK when taken,
- * NK_USAGE for a bad value, KMSCLIENT_NOT_MINE when name is none of them. */
-#define KMSCLIENT_NOT_MINE (-2)
-int kmsclient_opt(struct kmsclient_opts *o, const char *name, const char *arg, struct nk_err *err);
-void kmsclient_opts_free(struct kmsclient_opts *o);  /* also frees given */
-
-/* The key a call names: --key-id, --context KEY=VALUE and --grant-token, the
- * same for every tool that takes them (each tool declares the option rows
- * itself, with its own help text). */
+/* The key a call names: --key-id, --context KEY=VALUE and --grant-token
+ * (owned: malloc'd copies). */
 #define KMSCLIENT_GRANTS_MAX 10  /* GrantTokens: at most 10 in the KMS API */
 
 struct kmsclient_key {
@@ -81,11 +56,6 @@ struct kmsclient_key {
 	size_t ngrant;
 };
 
-/* Consume "key-id", "context" or "grant-token" (k starts zeroed).  NK_USAGE
- * for an empty key id, a context without '=' or with an empty key, a context
- * key given twice, an empty or 11th grant token; a later --key-id replaces
- * the earlier one.  KMSCLIENT_NOT_MINE for any other name. */
-int kmsclient_key_opt(struct kmsclient_key *k, const char *name, const char *arg, struct nk_err *err);
 void kmsclient_key_free(struct kmsclient_key *k);  /* and zeroes k */
 /* The key id, encryption context and grant tokens into r (r's other fields
  * are left alone; the pointers point into k). */

@@ -1,6 +1,6 @@
 /* relay: see relay.h. */
 #include "kms/relay.h"
-#include "util/io.h"
+#include "util/proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -206,7 +206,7 @@ int relay_start(const struct sockaddr *to, socklen_t tolen, long connect_timeout
 		goto fail;
 	}
 	/* Removed with its socket if a signal ends the process. */
-	io_cleanup_add(r->dir);
+	proc_cleanup_add(r->dir);
 	if ((size_t)snprintf(r->path, sizeof r->path, "%s/kms", r->dir) >= sizeof r->path) {
 		rc = err_set(err, NK_IO, "TMPDIR too long for a relay socket");
 		goto fail;
@@ -267,7 +267,7 @@ void relay_stop(struct relay *r)
 		unlink(r->path);
 	if (r->dir[0]) {
 		rmdir(r->dir);
-		io_cleanup_remove(r->dir);
+		proc_cleanup_remove(r->dir);
 	}
 	pthread_mutex_destroy(&r->lock);
 	free(r);

@@ -1,10 +1,11 @@
 /* sigv4: AWS Signature Version 4, header signing (HMAC-SHA256).
  *
  * One implementation for both sides: the KMS client signs with sigv4_sign and
- * the KMS simulator checks received requests with sigv4_verify, so the two can
- * never disagree about canonicalisation.  The pieces (canonical request,
- * string to sign, signing key, signature, Authorization value) are exported
- * because the AWS test suite checks each of them separately. */
+ * the KMS simulator checks received requests with sigv4_verify (sigv4_verify.h),
+ * both through sigv4_compute, so the two can never disagree about
+ * canonicalisation.  The pieces (canonical request, string to sign, signing
+ * key, signature, Authorization value) are exported because the AWS test
+ * suite checks each of them separately. */
 #ifndef NK_SIGV4_H
 #define NK_SIGV4_H
 
@@ -83,38 +84,23 @@ int sigv4_signature(const unsigned char key[32], const char *sts, char out[SIGV4
 char *sigv4_authorization(const char *access_key_id, const char *date8, const char *region,
 			  const char *service, const char *signed_headers, const char *signature);
 
-/* A parsed Authorization header value (untrusted input: every field is
- * checked for its alphabet and length). */
-struct sigv4_auth {
-	char access_key_id[129];
-	char date[9];         /* YYYYMMDD of the credential scope */
-	char region[64];
-	char service[64];
-	char signed_headers[1024];  /* lowercase names, strictly ascending, ';'-separated */
-	size_t nsigned;
-	char signature[SIGV4_HEX_LEN + 1];
-};
-/* NK_DATA with a message when the value is not a well-formed SigV4 header. */
-int sigv4_parse_authorization(const char *value, struct sigv4_auth *out, struct nk_err *err);
+/* --- Shared with the verifying side (sigv4_verify.c) ----------------------- */
 
-/* Check a received request signed with secret: NK_OK when the signature
- * matches, NK_NEGATIVE when it does not (or the scope names another region or
- * service, or the x-amz-date disagrees with the scope), NK_DATA when the
- * request is malformed (no or bad Authorization, a signed header missing, no
- * x-amz-date).  region/service may be NULL to accept any.  auth (optional)
- * receives the parsed header, e.g. to report the access key id. */
-int sigv4_verify(const struct sigv4_request *req, const char *secret, const char *region,
-		 const char *service, struct sigv4_auth *auth, struct nk_err *err);
+/* Canonical request -> string to sign -> signature of req with exactly the
+ * headers it has (sigv4_sign adds its own first; sigv4_verify keeps the
+ * signed ones).  out must start zeroed; it is freed with sigv4_signed_free,
+ * also after a failure.  out->authorization is not set. */
+int sigv4_compute(const struct sigv4_request *req, const char *secret, const char *amz_date,
+		  const char *region, const char *service, int normalize, struct sigv4_signed *out,
+		  struct nk_err *err);
 
-/* An HTTP/1.1 request in text form (the test suite's request.txt, or bytes
- * read by a simple server): request line, headers with continuation lines,
- * blank line, body.  Everything points into out's own copy. */
-struct sigv4_http {
-	struct sigv4_request req;
-	struct sigv4_header headers[SIGV4_MAX_HEADERS];
-	char *buf;  /* owns all the strings */
-};
-int sigv4_http_parse(const void *buf, size_t len, struct sigv4_http *out, struct nk_err *err);
-void sigv4_http_free(struct sigv4_http *h);
+/* The value of header name (any case) with its leading blanks skipped, the
+ * first when there are several; *count gets how many there are.  NULL when
+ * none. */
+const char *sigv4_find_header(const struct sigv4_header *h, size_t n, const char *name,
+			      size_t *count);
+
+/* True when d is a YYYYMMDDTHHMMSSZ date (digits checked, not the calendar). */
+int sigv4_valid_date(const char *d);
 
 #endif

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "util/err.h"
-#include "nsm/nsm.h"
+#include "nsm/nsm_msg.h"
 #include "sim/nsmsim_pki.h"
 #include "eif/pcr.h"
 

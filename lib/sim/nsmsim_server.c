@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "util/io.h"
-#include "nsm/nsm.h"
+#include "nsm/nsm_msg.h"
 
 /* Larger than any valid request, so MSG_TRUNC tells an oversized record
  * (answered InputTooLarge) from one that merely fills the buffer. */

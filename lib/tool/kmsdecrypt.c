@@ -8,7 +8,6 @@
 #include <unistd.h>
 #include <openssl/evp.h>
 
-#include "tool/cli.h"
 #include "util/enc.h"
 #include "util/io.h"
 #include "kms/kmsclient.h"
@@ -40,54 +39,8 @@ void kmsdecrypt_opts_init(struct kmsdecrypt_opts *o)
 
 void kmsdecrypt_opts_free(struct kmsdecrypt_opts *o)
 {
-	free(o->ciphertext);
-	free(o->ciphertext_file);
 	kmsclient_key_free(&o->key);
-	free(o->algorithm);
-	free(o->output);
 	kmsdecrypt_opts_init(o);
-}
-
-static int set_str(char **slot, const char *name, const char *arg, struct nk_err *err)
-{
-	if (!*arg)
-		return err_set(err, NK_USAGE, "--%s must not be empty", name);
-	free(*slot);
-	if (!(*slot = strdup(arg)))
-		return err_set(err, NK_IO, "out of memory");
-	return NK_OK;
-}
-
-int kmsdecrypt_opt(struct kmsdecrypt_opts *o, const char *name, const char *arg, struct nk_err *err)
-{
-	int idx, rc = kmsclient_key_opt(&o->key, name, arg, err);
-
-	if (rc != KMSCLIENT_NOT_MINE)
-		return rc;
-	if (strcmp(name, "force") == 0)
-		o->force = 1;
-	else if (strcmp(name, "batch") == 0)
-		o->batch = 1;
-	else if (strcmp(name, "keep-going") == 0)
-		o->keep_going = 1;
-	else if (strcmp(name, "ciphertext") == 0)
-		return set_str(&o->ciphertext, name, arg, err);
-	else if (strcmp(name, "ciphertext-file") == 0)
-		return set_str(&o->ciphertext_file, name, arg, err);
-	else if (strcmp(name, "output") == 0)
-		return set_str(&o->output, name, arg, err);
-	else if (strcmp(name, "encryption-algorithm") == 0) {
-		if ((rc = cli_choice(arg, KMSDECRYPT_ALGORITHMS, name, &idx, err)))
-			return rc;
-		return set_str(&o->algorithm, name, arg, err);
-	} else if (strcmp(name, "format") == 0) {
-		if ((rc = cli_choice(arg, KMSDECRYPT_FORMATS, name, &idx, err)))
-			return rc;
-		o->format = idx;
-	} else {
-		return err_set(err, NK_USAGE, "unknown option '--%s'", name);
-	}
-	return NK_OK;
 }
 
 static int reads_stdin(const struct kmsdecrypt_opts *o)
@@ -107,13 +60,9 @@ const char *kmsdecrypt_output_path(const struct kmsdecrypt_opts *o)
 
 int kmsdecrypt_check(struct kmsdecrypt_opts *o, int stdin_tty, int creds_stdin, struct nk_err *err)
 {
-	if (o->ciphertext && o->ciphertext_file)
-		return err_set(err, NK_USAGE, "--ciphertext and --ciphertext-file cannot be used together");
 	if (o->batch && o->ciphertext)
 		return err_set(err, NK_USAGE,
 			       "--batch reads base64 lines from --ciphertext-file or standard input, not --ciphertext");
-	if (o->keep_going && !o->batch)
-		return err_set(err, NK_USAGE, "--keep-going needs --batch");
 	if (o->format < 0)
 		o->format = o->batch ? KMSDECRYPT_BASE64 : KMSDECRYPT_RAW;
 	if (o->batch && o->format == KMSDECRYPT_RAW)

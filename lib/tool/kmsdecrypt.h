@@ -18,6 +18,9 @@
 /* A ciphertext file holds the blob or its base64, wrapped at any width with
  * LF or CRLF: 8192 characters and their line ends fit twice over. */
 #define KMSDECRYPT_FILE_MAX 16384u
+/* --ciphertext's length cap in the option table: Linux's longest argv word
+ * (MAX_ARG_STRLEN), so the limit met is kmsdecrypt_read's (NK_DATA). */
+#define KMSDECRYPT_ARG_MAX 131072u
 /* A --batch line: the base64 of the largest blob (trailing white space and a
  * CR are not counted). */
 #define KMSDECRYPT_LINE_MAX 8192u
@@ -27,30 +30,25 @@ enum kmsdecrypt_format { KMSDECRYPT_RAW, KMSDECRYPT_BASE64, KMSDECRYPT_JSON, KMS
 #define KMSDECRYPT_FORMATS "raw|base64|json|kmstool"
 #define KMSDECRYPT_ALGORITHMS "SYMMETRIC_DEFAULT|RSAES_OAEP_SHA_1|RSAES_OAEP_SHA_256|SM2PKE"
 
-/* What the command line said, apart from KMSCLIENT_OPTIONS. */
+/* What the command line said, apart from the shared KMS options (kmsopts):
+ * plain values, checked by type already (cli); the strings are borrowed. */
 struct kmsdecrypt_opts {
-	char *ciphertext;        /* --ciphertext B64 */
-	char *ciphertext_file;   /* --ciphertext-file FILE|- */
-	struct kmsclient_key key;  /* --key-id, --context, --grant-token */
-	char *algorithm;         /* --encryption-algorithm */
-	char *output;            /* -o FILE; NULL: standard output */
-	int format;              /* enum kmsdecrypt_format, -1 until given */
+	const char *ciphertext;        /* --ciphertext B64 */
+	const char *ciphertext_file;   /* --ciphertext-file FILE|- */
+	struct kmsclient_key key;      /* --key-id, --context, --grant-token (owned) */
+	const char *algorithm;         /* --encryption-algorithm */
+	const char *output;            /* -o FILE; NULL: standard output */
+	int format;                    /* enum kmsdecrypt_format, -1 until given */
 	int force, batch, keep_going;
 };
 
 void kmsdecrypt_opts_init(struct kmsdecrypt_opts *o);
-void kmsdecrypt_opts_free(struct kmsdecrypt_opts *o);
+void kmsdecrypt_opts_free(struct kmsdecrypt_opts *o);  /* frees key */
 
-/* Consume one of kms-decrypt's own options by its long name ("ciphertext",
- * "ciphertext-file", "encryption-algorithm", "format", "output", "force",
- * "batch", "keep-going"; arg is NULL for the flags; "key-id", "context" and
- * "grant-token" go to kmsclient_key_opt).  Values are checked here: an empty
- * one, an algorithm or format not in the lists above are NK_USAGE, as is a
- * name that is none of these. */
-int kmsdecrypt_opt(struct kmsdecrypt_opts *o, const char *name, const char *arg, struct nk_err *err);
-
-/* Every check of the command line as a whole, made before any key, NSM or
- * network work, and the defaults it implies (the format: raw, or base64 with
+/* The checks of the command line as a whole that kms-decrypt's option table
+ * does not declare (it has --ciphertext and --ciphertext-file exclude each
+ * other, --keep-going need --batch), made before any key, NSM or network
+ * work, and the defaults they imply (the format: raw, or base64 with
  * --batch).  stdin_tty: standard input is a terminal (a single ciphertext is
  * then not read from it unless --ciphertext-file - says so); creds_stdin:
  * --credentials - also wants standard input. */

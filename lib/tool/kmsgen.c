@@ -7,70 +7,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tool/cli.h"
 #include "util/io.h"
 #include "kms/kmsclient.h"
 #include "tool/nsmtool.h"
 
-static const char *const key_specs[] = { "AES_256", "AES_128" };
+static const char *const key_specs[] = { "AES_256", "AES_128" };  /* KMSGEN_KEY_SPECS */
 static const size_t key_spec_len[] = { 32, 16 };
-static const char *const pair_specs[] = {
-	"RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521",
-	"ECC_SECG_P256K1",
-};
-#define KEY_SPEC_CHOICES "AES_256|AES_128"
-#define PAIR_SPEC_CHOICES "RSA_2048|RSA_3072|RSA_4096|ECC_NIST_P256|ECC_NIST_P384|ECC_NIST_P521|ECC_SECG_P256K1"
-#define ALGORITHM_CHOICES "SYMMETRIC_DEFAULT|RSAES_OAEP_SHA_1|RSAES_OAEP_SHA_256|SM2PKE"
-static const char *const algorithms[] = {
-	"SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "SM2PKE",
-};
 
 static int is_stdout(const char *path)
 {
 	return strcmp(path, "-") == 0;
-}
-
-static int set_str(char **slot, const char *name, const char *arg, struct nk_err *err)
-{
-	char *s;
-
-	if (!*arg)
-		return err_set(err, NK_USAGE, "--%s must not be empty", name);
-	if (!(s = strdup(arg)))
-		return err_set(err, NK_IO, "out of memory");
-	free(*slot);
-	*slot = s;
-	return NK_OK;
-}
-
-/* --- option values ---------------------------------------------------------- */
-
-int kmsgen_bytes(const char *arg, const char *opt, size_t *out, struct nk_err *err)
-{
-	unsigned long v;
-	int rc = cli_uint(arg, 1, KMSGEN_BYTES_MAX, opt, &v, err);
-
-	if (rc == NK_OK)
-		*out = v;
-	return rc;
-}
-
-int kmsgen_key_spec(const char *arg, const char **out, struct nk_err *err)
-{
-	int i, rc = cli_choice(arg, KEY_SPEC_CHOICES, "key-spec", &i, err);
-
-	if (rc == NK_OK)
-		*out = key_specs[i];
-	return rc;
-}
-
-int kmsgen_pair_spec(const char *arg, const char **out, struct nk_err *err)
-{
-	int i, rc = cli_choice(arg, PAIR_SPEC_CHOICES, "pair", &i, err);
-
-	if (rc == NK_OK)
-		*out = pair_specs[i];
-	return rc;
 }
 
 size_t kmsgen_key_spec_bytes(const char *spec)
@@ -110,33 +56,6 @@ static int check_dests(const struct dest *d, size_t n, struct nk_err *err)
 
 /* --- kms-genkey ------------------------------------------------------------ */
 
-int kmsgen_genkey_opt(struct kmsgen_genkey *g, const char *name, const char *arg, struct nk_err *err)
-{
-	int rc = kmsclient_key_opt(&g->key, name, arg, err);
-
-	if (rc != KMSCLIENT_NOT_MINE)
-		return rc;
-	if (strcmp(name, "key-spec") == 0)
-		return kmsgen_key_spec(arg, &g->key_spec, err);
-	if (strcmp(name, "bytes") == 0)
-		return kmsgen_bytes(arg, name, &g->nbytes, err);
-	if (strcmp(name, "pair") == 0)
-		return kmsgen_pair_spec(arg, &g->pair, err);
-	if (strcmp(name, "format") == 0)
-		return cli_choice(arg, "json|kmstool", name, &g->format, err);
-	if (strcmp(name, "output") == 0)
-		return set_str(&g->output, name, arg, err);
-	if (strcmp(name, "plaintext-out") == 0)
-		return set_str(&g->plaintext_out, name, arg, err);
-	if (strcmp(name, "ciphertext-out") == 0)
-		return set_str(&g->ciphertext_out, name, arg, err);
-	if (strcmp(name, "force") == 0) {
-		g->force = 1;
-		return NK_OK;
-	}
-	return KMSGEN_NOT_MINE;
-}
-
 int kmsgen_genkey_check(const struct kmsgen_genkey *g, struct nk_err *err)
 {
 	const struct dest d[] = {
@@ -148,11 +67,6 @@ int kmsgen_genkey_check(const struct kmsgen_genkey *g, struct nk_err *err)
 
 	if (!g->key.key_id)
 		return err_set(err, NK_USAGE, "--key-id is required");
-	if (g->pair && (g->key_spec || g->nbytes))
-		return err_set(err, NK_USAGE, "--pair cannot be used with --%s (a key pair has its own spec)",
-			       g->key_spec ? "key-spec" : "bytes");
-	if (g->key_spec && g->nbytes)
-		return err_set(err, NK_USAGE, "--key-spec and --bytes cannot be used together");
 	if (!g->pair && !g->key_spec && !g->nbytes)
 		return err_set(err, NK_USAGE, "one of --key-spec, --bytes or --pair is required");
 	if ((rc = check_dests(d, 3, err)))
@@ -350,9 +264,6 @@ out:
 void kmsgen_genkey_free(struct kmsgen_genkey *g)
 {
 	kmsclient_key_free(&g->key);
-	free(g->output);
-	free(g->plaintext_out);
-	free(g->ciphertext_out);
 	memset(g, 0, sizeof *g);
 }
 
@@ -363,21 +274,6 @@ void kmsgen_random_init(struct kmsgen_random *g)
 	memset(g, 0, sizeof *g);
 	g->nbytes = 32;
 	g->format = KMSGEN_RANDOM_HEX;
-}
-
-int kmsgen_random_opt(struct kmsgen_random *g, const char *name, const char *arg, struct nk_err *err)
-{
-	if (strcmp(name, "bytes") == 0)
-		return kmsgen_bytes(arg, name, &g->nbytes, err);
-	if (strcmp(name, "format") == 0)
-		return cli_choice(arg, "raw|hex|base64|kmstool", name, &g->format, err);
-	if (strcmp(name, "output") == 0)
-		return set_str(&g->output, name, arg, err);
-	if (strcmp(name, "force") == 0) {
-		g->force = 1;
-		return NK_OK;
-	}
-	return KMSGEN_NOT_MINE;
 }
 
 int kmsgen_random_check(const struct kmsgen_random *g, struct nk_err *err)
@@ -410,46 +306,14 @@ int kmsgen_random_write(const struct kmsgen_random *g, const struct kms_resp *r,
 	return nsmtool_write(path, r->plaintext->p, got, (enum nsmtool_format)g->format, g->force, 0600, err);
 }
 
-void kmsgen_random_free(struct kmsgen_random *g)
-{
-	free(g->output);
-	g->output = NULL;
-}
-
 /* --- kms-encrypt ------------------------------------------------------------- */
 
-int kmsgen_encrypt_opt(struct kmsgen_encrypt *g, const char *name, const char *arg, struct nk_err *err)
-{
-	int rc = kmsclient_key_opt(&g->key, name, arg, err), i;
-
-	if (rc != KMSCLIENT_NOT_MINE)
-		return rc;
-	if (strcmp(name, "plaintext-file") == 0)
-		return set_str(&g->plaintext_file, name, arg, err);
-	if (strcmp(name, "encryption-algorithm") == 0) {
-		if ((rc = cli_choice(arg, ALGORITHM_CHOICES, name, &i, err)) == NK_OK)
-			g->algorithm = algorithms[i];
-		return rc;
-	}
-	if (strcmp(name, "format") == 0)
-		return cli_choice(arg, "raw|base64", name, &g->format, err);
-	if (strcmp(name, "output") == 0)
-		return set_str(&g->output, name, arg, err);
-	if (strcmp(name, "force") == 0) {
-		g->force = 1;
-		return NK_OK;
-	}
-	return KMSGEN_NOT_MINE;
-}
-
-int kmsgen_encrypt_check(const struct kmsgen_encrypt *g, const char *credentials, struct nk_err *err)
+int kmsgen_encrypt_check(const struct kmsgen_encrypt *g, struct nk_err *err)
 {
 	if (!g->key.key_id)
 		return err_set(err, NK_USAGE, "--key-id is required");
 	if (!g->plaintext_file)
 		return err_set(err, NK_USAGE, "--plaintext-file is required (FILE, or - for standard input)");
-	if (is_stdout(g->plaintext_file) && credentials && is_stdout(credentials))
-		return err_set(err, NK_USAGE, "--plaintext-file and --credentials cannot both read standard input");
 	if (g->format == KMSGEN_ENCRYPT_RAW)
 		return io_refuse_tty(g->output ? g->output : "-", g->force, err);
 	return NK_OK;
@@ -498,8 +362,6 @@ int kmsgen_encrypt_write(const struct kmsgen_encrypt *g, const struct kms_resp *
 void kmsgen_encrypt_free(struct kmsgen_encrypt *g)
 {
 	kmsclient_key_free(&g->key);
-	free(g->plaintext_file);
-	free(g->output);
 	secmem_free(g->plaintext);
 	memset(g, 0, sizeof *g);
 }

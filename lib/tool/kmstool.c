@@ -1,7 +1,6 @@
 /* kmstool: see kmstool.h. */
 #include "tool/kmstool.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,13 +12,23 @@
 #include "tool/kmsgen.h"
 #include "util/secmem.h"
 
-#define KMSTOOL_ENTRY(id, name, sh, type, arg, complete, help, cmds) \
-	{ name, sh, CLI_##type, arg, complete, help, KMSTOOL_OPT_##id },
-#define KMSTOOL_CMDS(id, name, sh, type, arg, complete, help, cmds) cmds,
+#define KMSTOOL_ENTRY(id_, name_, short_, spec_, help_) \
+	{ .id = KMSTOOL_OPT_##id_, .name = name_, .short_name = short_, .help = help_, CLI_T_##spec_ },
 
 const struct cli_opt kmstool_opts[] = { KMSTOOL_OPTIONS(KMSTOOL_ENTRY) CLI_END };
-/* Indexed by option id (the table's index + 1). */
-const unsigned kmstool_opt_cmds[] = { 0, KMSTOOL_OPTIONS(KMSTOOL_CMDS) };
+
+const struct cli_tool kmstool_tool = {
+	.name = "kmstool_enclave_cli",
+	.usage = "decrypt|genkey|genrandom [OPTIONS]",
+	.summary = "KMS Decrypt, GenerateDataKey and GenerateRandom from inside a Nitro Enclave,\n"
+		   "with its attestation document: a drop-in for AWS's kmstool_enclave_cli.",
+	.operands = KMSTOOL_COMMANDS,
+	.opts = kmstool_opts,
+	.min_args = 0,
+	.max_args = 0,
+	.commands = KMSTOOL_COMMANDS,
+	.last_wins = 1,
+};
 
 static const char *const cmd_names[] = { "decrypt", "genkey", "genrandom" };
 
@@ -45,11 +54,11 @@ static unsigned cmd_of(const char *s)
 enum { ID_HELP = 100, ID_VERSION, ID_VERBOSE, ID_QUIET, ID_COMPLETION };
 
 static const struct cli_opt own_opts[] = {
-	{ "help", 'h', CLI_FLAG, NULL, NULL, NULL, ID_HELP },
-	{ "version", 'V', CLI_FLAG, NULL, NULL, NULL, ID_VERSION },
-	{ "verbose", 'v', CLI_FLAG, NULL, NULL, NULL, ID_VERBOSE },
-	{ "quiet", 'q', CLI_FLAG, NULL, NULL, NULL, ID_QUIET },
-	{ "completion-helper", 0, CLI_FLAG, NULL, NULL, NULL, ID_COMPLETION },
+	{ .id = ID_HELP, .name = "help", .short_name = 'h' },
+	{ .id = ID_VERSION, .name = "version", .short_name = 'V' },
+	{ .id = ID_VERBOSE, .name = "verbose", .short_name = 'v' },
+	{ .id = ID_QUIET, .name = "quiet", .short_name = 'q' },
+	{ .id = ID_COMPLETION, .name = "completion-helper", .short_name = 0 },
 	CLI_END
 };
 
@@ -220,69 +229,28 @@ static struct secbuf *secdup(const char *s)
 	return b;
 }
 
-static int take_credential(struct kmstool_args *a, int id, const char *v, struct nk_err *err)
+/* A credential option's value into a->cli (typed: not empty, no control
+ * characters; the secret and the token in secure memory).  AWS's tool signs
+ * with an empty token as with none; scripts with long-term keys pass "". */
+static int take_credential(struct kmstool_args *a, const struct cli_opt *o, const char *v, struct nk_err *err)
 {
-	if (id == KMSTOOL_OPT_ACCESS_KEY_ID) {
-		char *s = strdup(v);
-
-		if (!s)
-			return err_set(err, NK_IO, "out of memory");
-		free(a->creds.access_key_id);
-		a->creds.access_key_id = s;
+	if (o->id == KMSTOOL_OPT_SESSION_TOKEN && (a->no_token = !*v))
 		return NK_OK;
-	}
-	struct secbuf **slot = id == KMSTOOL_OPT_SECRET_ACCESS_KEY ? &a->creds.secret : &a->creds.token;
-	struct secbuf *b = NULL;
-
-	/* AWS's tool signs with an empty token as with none; scripts with
-	 * long-term keys pass "". */
-	if (*v && !(b = secdup(v)))
-		return err_set(err, NK_IO, "out of memory");
-	secmem_free(*slot);
-	*slot = b;
-	return NK_OK;
-}
-
-static int nonempty(const char **slot, const char *name, const char *v, struct nk_err *err)
-{
-	if (!*v)
-		return err_set(err, NK_USAGE, "--%s must not be empty", name);
-	*slot = v;
-	return NK_OK;
+	return cli_take(&a->cli, o, v, err);
 }
 
 /* One option of the command.  A repeated option replaces the earlier value,
- * as in AWS's tool. */
+ * as in AWS's tool (kmstool_tool.last_wins). */
 static int apply(struct kmstool_args *a, const struct cli_opt *o, const char *v, struct nk_err *err)
 {
-	int rc;
-
 	switch (o->id) {
 	case ID_HELP: a->help = 1; return NK_OK;
 	case ID_VERSION: a->version = 1; return NK_OK;
 	case ID_VERBOSE: a->verbose = 1; return NK_OK;
 	case ID_QUIET: a->quiet = 1; return NK_OK;
 	case ID_COMPLETION: a->completion = 1; return NK_OK;
-	case KMSTOOL_OPT_REGION: return nonempty(&a->region, o->name, v, err);
-	case KMSTOOL_OPT_CIPHERTEXT: return nonempty(&a->ciphertext, o->name, v, err);
-	case KMSTOOL_OPT_KEY_ID: return nonempty(&a->key_id, o->name, v, err);
-	case KMSTOOL_OPT_ENCRYPTION_ALGORITHM: return nonempty(&a->encryption_algorithm, o->name, v, err);
-	case KMSTOOL_OPT_PROXY_PORT:
-		/* VMADDR_PORT_ANY (2^32 - 1) is no port to connect to. */
-		return cli_uint(v, 1, UINT32_MAX - 1, o->name, &a->proxy_port, err);
-	case KMSTOOL_OPT_LENGTH:
-		return cli_uint(v, 1, KMSTOOL_LENGTH_MAX, o->name, &a->length, err);
-	case KMSTOOL_OPT_KEY_SPEC: {
-		int idx;
-
-		/* AWS's spelling on the command line, KMS's in the request. */
-		if ((rc = cli_choice(v, "AES-256|AES-128", o->name, &idx, err)))
-			return rc;
-		a->key_spec = idx == 0 ? "AES_256" : "AES_128";
-		return NK_OK;
 	}
-	}
-	return err_set(err, NK_USAGE, "option '--%s' is not handled", o->name);
+	return cli_take(&a->cli, o, v, err);
 }
 
 /* The command of argv[1].  Else, as AWS's first versions, which had no
@@ -352,11 +320,13 @@ static int parse(int argc, char **argv, struct kmstool_args *a, struct nk_err *e
 				return err_set(err, NK_USAGE, "option '--%s' needs a value", o->name);
 		}
 		if (is_credential(o->id)) {
-			if ((rc = take_credential(a, o->id, v, err)))
+			if ((rc = take_credential(a, o, v, err)))
 				return rc;
 			continue;
 		}
-		if (o->id < KMSTOOL_NOPTS && a->cmd && !(kmstool_opt_cmds[o->id] & a->cmd))
+		/* The table's CMDS, said as this tool always has (cli_check's own
+		 * wording would be "--length is for genrandom only"). */
+		if (o->id < KMSTOOL_NOPTS && a->cmd && o->cmds && !(o->cmds & a->cmd))
 			return err_set(err, NK_USAGE, "option '--%s' does not apply to %s", o->name,
 				       kmstool_cmd_name(a->cmd));
 		if (o->id < KMSTOOL_NOPTS && !a->cmd)
@@ -368,24 +338,70 @@ static int parse(int argc, char **argv, struct kmstool_args *a, struct nk_err *e
 	return NK_OK;
 }
 
+/* The table's checks of the line as a whole (cli_check), the command word
+ * its operand: after the parser's own, which say what AWS's tool says, there
+ * is nothing left for them to refuse unless the table declares more. */
+static int check(struct kmstool_args *a, struct nk_err *err)
+{
+	const char *name = kmstool_cmd_name(a->cmd);
+
+	if (!name)
+		return NK_OK;  /* --help, --version or --completion-helper alone */
+	if (!(a->cli.argv = calloc(2, sizeof *a->cli.argv)) || !(a->cli.argv[0] = strdup(name)))
+		return err_set(err, NK_IO, "out of memory");
+	a->cli.argc = 1;
+	return cli_check(&a->cli, err);
+}
+
+/* a's views of the values, and a copy of the credentials for kmsclient. */
+static int views(struct kmstool_args *a, struct nk_err *err)
+{
+	const struct cli *c = &a->cli;
+	const char *ak = cli_str(c, KMSTOOL_OPT_ACCESS_KEY_ID), *sk = cli_str(c, KMSTOOL_OPT_SECRET_ACCESS_KEY);
+	const char *token = a->no_token ? NULL : cli_str(c, KMSTOOL_OPT_SESSION_TOKEN);
+	int spec = cli_pick(c, KMSTOOL_OPT_KEY_SPEC, -1);
+
+	a->region = cli_str(c, KMSTOOL_OPT_REGION);
+	a->ciphertext = cli_str(c, KMSTOOL_OPT_CIPHERTEXT);
+	a->key_id = cli_str(c, KMSTOOL_OPT_KEY_ID);
+	a->encryption_algorithm = cli_str(c, KMSTOOL_OPT_ENCRYPTION_ALGORITHM);
+	/* AWS's spelling on the command line, KMS's in the request. */
+	a->key_spec = spec < 0 ? NULL : spec == 0 ? "AES_256" : "AES_128";
+	a->proxy_port = cli_num(c, KMSTOOL_OPT_PROXY_PORT, 0);
+	a->length = cli_num(c, KMSTOOL_OPT_LENGTH, 0);
+	if ((ak && !(a->creds.access_key_id = strdup(ak))) || (sk && !(a->creds.secret = secdup(sk))) ||
+	    (token && !(a->creds.token = secdup(token))))
+		return err_set(err, NK_IO, "out of memory");
+	return NK_OK;
+}
+
 int kmstool_parse(int argc, char **argv, struct kmstool_args *a, struct nk_err *err)
 {
 	int rc;
 
 	memset(a, 0, sizeof *a);
-	if (argc < 2)
-		return err_set(err, NK_USAGE, "missing command: decrypt, genkey or genrandom (see '%s --help')", me);
-	rc = parse(argc, argv, a, err);
+	rc = cli_init(&kmstool_tool, &a->cli, err);
+	if (rc == NK_OK && argc < 2)
+		rc = err_set(err, NK_USAGE, "missing command: decrypt, genkey or genrandom (see '%s --help')", me);
+	if (rc == NK_OK)
+		rc = parse(argc, argv, a, err);
+	if (rc == NK_OK)
+		rc = check(a, err);
+	if (rc == NK_OK)
+		rc = views(a, err);
 	/* After parse copied the values, and on every path. */
 	scrub_credentials(argc, argv);
-	if (rc)
+	if (rc) {
 		creds_free(&a->creds);
+		cli_free(&a->cli);
+	}
 	return rc;
 }
 
 void kmstool_args_free(struct kmstool_args *a)
 {
 	creds_free(&a->creds);
+	cli_free(&a->cli);
 	memset(a, 0, sizeof *a);
 }
 
@@ -422,7 +438,6 @@ static int credentials(struct kmstool_args *a, struct kmsclient_opts *o, struct 
 
 int kmstool_prepare(struct kmstool_args *a, struct kmsclient_opts *o, struct nk_err *err)
 {
-	char vsock[32];
 	int rc;
 
 	if ((rc = credentials(a, o, err)))
@@ -445,15 +460,15 @@ int kmstool_prepare(struct kmstool_args *a, struct kmsclient_opts *o, struct nk_
 	default:
 		return err_set(err, NK_USAGE, "missing command: decrypt, genkey or genrandom");
 	}
-	if (a->region && (rc = kmsclient_opt(o, "region", a->region, err)))
-		return rc;
+	o->region = a->region;
 	/* DESIGN §1: existing scripts run unchanged against a KMS simulator when
 	 * the environment names an endpoint; kmsclient then ignores the vsock. */
 	if (env("AWS_ENDPOINT_URL_KMS") || env("AWS_ENDPOINT_URL"))
 		return NK_OK;
-	snprintf(vsock, sizeof vsock, "%u:%lu", KMSTOOL_PARENT_CID,
+	snprintf(a->vsock, sizeof a->vsock, "%u:%lu", KMSTOOL_PARENT_CID,
 		 a->proxy_port ? a->proxy_port : (unsigned long)KMSTOOL_DEFAULT_PORT);
-	return kmsclient_opt(o, "vsock", vsock, err);
+	o->vsock = a->vsock;
+	return NK_OK;
 }
 
 int kmstool_request(const struct kmstool_args *a, struct kms_req *req, unsigned char **blob,

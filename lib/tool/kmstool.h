@@ -22,7 +22,9 @@
  * usage error, not a shift that leaves a secret as an operand); messages
  * quote option names, never values or operands; the session token is
  * optional; without credentials on the command line the environment's are
- * used, as by every nitrokit tool. */
+ * used, as by every nitrokit tool; each value is checked by its type in the
+ * table below, as every nitrokit tool's are (not empty, no control
+ * characters, numbers and choices in range). */
 #ifndef NK_KMSTOOL_H
 #define NK_KMSTOOL_H
 
@@ -35,62 +37,74 @@
 #include "kms/kmsclient.h"
 #include "tool/kmsout.h"
 
-/* The commands, as bits so an option can name the ones it belongs to. */
+/* The commands, as bits so an option can name the ones it belongs to: bit i
+ * is command i of kmstool_tool.commands (CMDS() in cli.h). */
 enum kmstool_cmd {
 	KMSTOOL_DECRYPT = 1,
 	KMSTOOL_GENKEY = 2,
 	KMSTOOL_GENRANDOM = 4,
 };
-#define KMSTOOL_ALL (KMSTOOL_DECRYPT | KMSTOOL_GENKEY | KMSTOOL_GENRANDOM)
-
-/* AWS's options and short letters; the last column says which commands take
- * them.  Help texts are nitrokit's. */
-#define KMSTOOL_OPTIONS(X) \
-	X(REGION, "region", 'r', STR, "REGION", NULL, \
-	  "AWS region (default $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1)", KMSTOOL_ALL) \
-	X(PROXY_PORT, "proxy-port", 'x', STR, "PORT", NULL, \
-	  "vsock port of the parent's vsock-proxy, CID 3 (default 8000)", KMSTOOL_ALL) \
-	X(ACCESS_KEY_ID, "aws-access-key-id", 'k', STR, "ID", NULL, \
-	  "AWS access key id (default $AWS_ACCESS_KEY_ID)", KMSTOOL_ALL) \
-	X(SECRET_ACCESS_KEY, "aws-secret-access-key", 's', STR, "KEY", NULL, \
-	  "AWS secret access key, wiped from the command line at once", KMSTOOL_ALL) \
-	X(SESSION_TOKEN, "aws-session-token", 't', STR, "TOKEN", NULL, \
-	  "session token of the access key (optional), wiped likewise", KMSTOOL_ALL) \
-	X(CIPHERTEXT, "ciphertext", 'c', STR, "B64", NULL, \
-	  "decrypt: the ciphertext blob in base64", KMSTOOL_DECRYPT) \
-	X(KEY_ID, "key-id", 'K', STR, "KEY", NULL, \
-	  "the KMS key (genkey: required; decrypt: optional)", KMSTOOL_DECRYPT | KMSTOOL_GENKEY) \
-	X(ENCRYPTION_ALGORITHM, "encryption-algorithm", 'a', STR, "ALG", \
-	  "SYMMETRIC_DEFAULT|RSAES_OAEP_SHA_1|RSAES_OAEP_SHA_256|SM2PKE", \
-	  "decrypt: the algorithm the ciphertext was made with", KMSTOOL_DECRYPT) \
-	X(KEY_SPEC, "key-spec", 'p', STR, "SPEC", "AES-256|AES-128", \
-	  "genkey: AES-256 or AES-128", KMSTOOL_GENKEY) \
-	X(LENGTH, "length", 'l', STR, "N", NULL, \
-	  "genrandom: how many bytes, 1 to 1024", KMSTOOL_GENRANDOM)
-
-#define KMSTOOL_ENUM(id, ...) KMSTOOL_OPT_##id,
-enum { KMSTOOL_OPT_NONE, KMSTOOL_OPTIONS(KMSTOOL_ENUM) KMSTOOL_NOPTS };
-
-/* The table in cli.h's shape (for --completion-helper and --help), in
- * KMSTOOL_OPTIONS order, ending in CLI_END; and each option's commands. */
-extern const struct cli_opt kmstool_opts[];
-extern const unsigned kmstool_opt_cmds[];
+#define KMSTOOL_COMMANDS "decrypt|genkey|genrandom"
 
 #define KMSTOOL_DEFAULT_PORT 8000
 #define KMSTOOL_PARENT_CID 3
 #define KMSTOOL_LENGTH_MAX 1024  /* GenerateRandom's NumberOfBytes limit */
+#define KMSTOOL_PORT_MAX 4294967294UL  /* VMADDR_PORT_ANY (2^32 - 1) is no port to connect to */
+/* --ciphertext's length cap: Linux's longest argv word (AWS's tool has none). */
+#define KMSTOOL_CIPHERTEXT_MAX 131072
 
-/* A parsed command line.  The strings point into argv, except the
- * credentials, which are copies (the secret and token in secure memory). */
+/* AWS's options and short letters, in the typed table shape of cli.h; CMDS
+ * names the commands that take an option (none: all of them).  Help texts
+ * are nitrokit's.  The algorithm is no CHOICE: AWS's tool hands any name to
+ * KMS, whose refusal is a failure (255), not a usage error (1). */
+#define KMSTOOL_OPTIONS(X) \
+	X(REGION, "region", 'r', STR("REGION"), \
+	  "AWS region (default $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1)") \
+	X(PROXY_PORT, "proxy-port", 'x', UINT("PORT", 1, KMSTOOL_PORT_MAX), \
+	  "vsock port of the parent's vsock-proxy, CID 3 (default 8000)") \
+	X(ACCESS_KEY_ID, "aws-access-key-id", 'k', STR("ID"), \
+	  "AWS access key id (default $AWS_ACCESS_KEY_ID)") \
+	X(SECRET_ACCESS_KEY, "aws-secret-access-key", 's', SECRET("KEY"), \
+	  "AWS secret access key, wiped from the command line at once") \
+	X(SESSION_TOKEN, "aws-session-token", 't', SECRET("TOKEN"), \
+	  "session token of the access key (optional), wiped likewise") \
+	X(CIPHERTEXT, "ciphertext", 'c', STR_MAX("B64", KMSTOOL_CIPHERTEXT_MAX) WRAPPED CMDS(KMSTOOL_DECRYPT), \
+	  "decrypt: the ciphertext blob in base64") \
+	X(KEY_ID, "key-id", 'K', STR("KEY") CMDS(KMSTOOL_DECRYPT | KMSTOOL_GENKEY), \
+	  "the KMS key (genkey: required; decrypt: optional)") \
+	X(ENCRYPTION_ALGORITHM, "encryption-algorithm", 'a', STR("ALG") CMDS(KMSTOOL_DECRYPT) \
+	  COMPLETE("SYMMETRIC_DEFAULT|RSAES_OAEP_SHA_1|RSAES_OAEP_SHA_256|SM2PKE"), \
+	  "decrypt: the algorithm the ciphertext was made with") \
+	X(KEY_SPEC, "key-spec", 'p', CHOICE("SPEC", "AES-256|AES-128") CMDS(KMSTOOL_GENKEY), \
+	  "genkey: AES-256 or AES-128") \
+	X(LENGTH, "length", 'l', UINT("N", 1, KMSTOOL_LENGTH_MAX) CMDS(KMSTOOL_GENRANDOM), \
+	  "genrandom: how many bytes, 1 to 1024")
+
+#define KMSTOOL_ENUM(id, ...) KMSTOOL_OPT_##id,
+enum { KMSTOOL_OPT_NONE, KMSTOOL_OPTIONS(KMSTOOL_ENUM) KMSTOOL_NOPTS };
+
+/* The table (in KMSTOOL_OPTIONS order, ending in CLI_END) and the tool:
+ * commands KMSTOOL_COMMANDS, an option given again replaces its value (AWS's
+ * getopt).  The parser below stores the values through cli_take, which checks
+ * them by type, and ends with cli_check. */
+extern const struct cli_opt kmstool_opts[];
+extern const struct cli_tool kmstool_tool;
+
+/* A parsed command line: the values live in cli (the secret and the token in
+ * secure memory); the fields below are views of them for the checks, the
+ * request and the output, which take plain values. */
 struct kmstool_args {
+	struct cli cli;
 	unsigned cmd;                 /* an enum kmstool_cmd; 0 when only --help/--version */
 	int help, version, completion, verbose, quiet;
 	int legacy;                   /* the command-less form: decrypt, bare output */
+	int no_token;                 /* the last --aws-session-token was "": none */
 	const char *region, *ciphertext, *key_id, *encryption_algorithm;
 	const char *key_spec;         /* KMS's spelling: AES_256 or AES_128 */
 	unsigned long proxy_port;     /* 0: not given */
 	unsigned long length;         /* 0: not given */
-	struct creds creds;           /* what argv gave, possibly partial */
+	struct creds creds;           /* what argv gave, possibly partial (copies) */
+	char vsock[32];               /* the kmsclient_opts' vsock after kmstool_prepare */
 };
 
 /* "decrypt", "genkey", "genrandom"; NULL for anything else. */
@@ -105,7 +119,10 @@ const char *kmstool_cmd_name(unsigned cmd);
  * outcome, every word that follows a credential option's name and the value
  * in "-sVALUE" / "--name=VALUE" is wiped.  NK_USAGE on a bad command line
  * (no credentials kept then); a free with kmstool_args_free is needed
- * either way. */
+ * either way.  Each value is checked by its type as it is taken (cli_take:
+ * "--region must not be empty", "invalid value '0' for --length: expected 1
+ * to 1024"); an option given again replaces the earlier value, as in AWS's
+ * tool; an empty --aws-session-token means none. */
 int kmstool_parse(int argc, char **argv, struct kmstool_args *a, struct nk_err *err);
 void kmstool_args_free(struct kmstool_args *a);
 
@@ -114,7 +131,8 @@ void kmstool_args_free(struct kmstool_args *a);
  * from a (or, when argv named none, come from the environment) into
  * o->given; the region; the vsock-proxy at 3:--proxy-port unless
  * AWS_ENDPOINT_URL_KMS or AWS_ENDPOINT_URL names an endpoint.  NK_USAGE
- * with AWS's wording ("--ciphertext must be set"). */
+ * with AWS's wording ("--ciphertext must be set").  o's strings point into
+ * a, which must outlive o. */
 int kmstool_prepare(struct kmstool_args *a, struct kmsclient_opts *o, struct nk_err *err);
 
 /* The KMS request of a's command.  Decrypt's ciphertext is decoded into

@@ -34,8 +34,6 @@ int nsmtool_open(const char *opt, struct nsm_conn **c, struct nk_err *err)
 {
 	const char *spec = nsmtool_spec(opt);
 
-	if (!*spec)
-		return err_set(err, NK_USAGE, "--nsm must not be empty");
 	cli_trace("using the NSM at '%s'", spec);
 	return nsm_open(spec, c, err);
 }
@@ -84,8 +82,6 @@ int nsmtool_field_hex(const char *hex, const char *opt, size_t max, struct nsmto
 	struct nk_err why;
 
 	nsmtool_field_free(f);
-	if (n == 0)
-		return err_set(err, NK_USAGE, "--%s must not be empty", opt);
 	short_value(hex, shown, sizeof shown);
 	if ((n + 1) / 2 > max)
 		return err_set(err, NK_DATA, "invalid value '%s' for --%s: too long (%zu bytes, at most %zu)",

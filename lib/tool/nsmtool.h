@@ -14,7 +14,7 @@
 #include <jansson.h>
 
 #include "util/err.h"
-#include "nsm/nsm.h"
+#include "nsm/nsm_dev.h"
 #include "eif/pcr.h"
 #include "util/secmem.h"
 
@@ -29,7 +29,7 @@
 /* The NSM to use: opt (--nsm) when given, else $NITROKIT_NSM when set and
  * not empty, else /dev/nsm. */
 const char *nsmtool_spec(const char *opt);
-/* Open it; an empty --nsm is NK_USAGE, the rest is nsm_open's. */
+/* Open it (opt is not empty: cli's STR type refuses an empty --nsm). */
 int nsmtool_open(const char *opt, struct nsm_conn **c, struct nk_err *err);
 
 /* A byte field read from the command line or a file (malloc'd, may be
@@ -42,13 +42,14 @@ struct nsmtool_field {
 /* FILE or "-", at most max bytes: "'FILE' is too large (more than N bytes)"
  * (NK_DATA). */
 int nsmtool_field_file(const char *path, size_t max, struct nsmtool_field *f, struct nk_err *err);
-/* Hex text from option --opt, at most max bytes.  Malformed hex is a bad
- * command line (NK_USAGE, as pcr-compute's --extend); too long a value is
- * oversized input (NK_DATA).  Both say "invalid value '...' for --opt: why". */
+/* Hex text from option --opt, at most max bytes ("" is no bytes: cli's STR
+ * type has refused an empty value already).  Malformed hex is a bad command
+ * line (NK_USAGE, as pcr-compute's --extend); too long a value is oversized
+ * input (NK_DATA).  Both say "invalid value '...' for --opt: why". */
 int nsmtool_field_hex(const char *hex, const char *opt, size_t max, struct nsmtool_field *f,
 		      struct nk_err *err);
 void nsmtool_field_free(struct nsmtool_field *f);
-/* As nsm.h's optional byte field (pointing into f). */
+/* As nsm_msg.h's optional byte field (pointing into f). */
 struct nsm_bytes nsmtool_field_bytes(const struct nsmtool_field *f);
 
 /* A public key, PEM ("PUBLIC KEY", or PKCS#1 "RSA PUBLIC KEY") or DER

@@ -1,18 +1,16 @@
 #include "util/io.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <limits.h>
-#include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "util/proc.h"
 
 static int is_stdio(const char *path)
 {
@@ -182,134 +180,6 @@ int io_read_secret(const char *path, size_t max, struct secbuf **out, struct nk_
 	return NK_OK;
 }
 
-/* --- cleanup registry ------------------------------------------------------ */
-
-#define CLEANUP_SLOTS 16
-enum { SLOT_FREE, SLOT_BUSY, SLOT_SET };
-
-/* Read by a signal handler: a slot is SET only once its path is complete. */
-static struct {
-	atomic_int state;
-	int dir;
-	pid_t pid;
-	char path[PATH_MAX];
-} cleanup[CLEANUP_SLOTS];
-
-int io_cleanup_add(const char *path)
-{
-	size_t n = strlen(path);
-	struct stat st;
-
-	if (n >= PATH_MAX)
-		return -1;
-	for (size_t i = 0; i < CLEANUP_SLOTS; i++) {
-		int expect = SLOT_FREE;
-
-		if (!atomic_compare_exchange_strong(&cleanup[i].state, &expect, SLOT_BUSY))
-			continue;
-		memcpy(cleanup[i].path, path, n + 1);
-		cleanup[i].dir = lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
-		cleanup[i].pid = getpid();
-		atomic_store(&cleanup[i].state, SLOT_SET);
-		return 0;
-	}
-	return -1;
-}
-
-void io_cleanup_remove(const char *path)
-{
-	pid_t self = getpid();
-
-	for (size_t i = 0; i < CLEANUP_SLOTS; i++) {
-		if (atomic_load(&cleanup[i].state) == SLOT_SET && cleanup[i].pid == self &&
-		    strcmp(cleanup[i].path, path) == 0) {
-			atomic_store(&cleanup[i].state, SLOT_FREE);
-			return;
-		}
-	}
-}
-
-/* Async-signal-safe: getdents64 and unlinkat, no opendir (it allocates). */
-static void empty_dir(const char *path)
-{
-	_Alignas(struct dirent64) char buf[2048];
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return;
-	while ((n = getdents64(fd, buf, sizeof buf)) > 0) {
-		for (ssize_t off = 0; off < n;) {
-			struct dirent64 *e = (struct dirent64 *)(buf + off);
-
-			if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-				unlinkat(fd, e->d_name, 0);
-			off += e->d_reclen;
-		}
-	}
-	close(fd);
-}
-
-static void on_signal(int sig)
-{
-	pid_t self = getpid();
-
-	/* Files first: a registered directory may hold some of them. */
-	for (int dirs = 0; dirs < 2; dirs++) {
-		for (size_t i = 0; i < CLEANUP_SLOTS; i++) {
-			if (atomic_load(&cleanup[i].state) != SLOT_SET || cleanup[i].pid != self ||
-			    cleanup[i].dir != dirs)
-				continue;
-			if (dirs) {
-				empty_dir(cleanup[i].path);
-				rmdir(cleanup[i].path);
-			} else {
-				unlink(cleanup[i].path);
-			}
-		}
-	}
-	/* SA_RESETHAND restored the default action: the signal, blocked while we
-	 * run, ends the process as soon as we return, with the status a parent
-	 * expects. */
-	raise(sig);
-}
-
-static const int cleanup_signals[] = { SIGINT, SIGTERM, SIGHUP };
-
-void io_cleanup_install(void)
-{
-	struct sigaction sa, old;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESETHAND;
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof cleanup_signals / sizeof *cleanup_signals; i++)
-		sigaddset(&sa.sa_mask, cleanup_signals[i]);
-	for (size_t i = 0; i < sizeof cleanup_signals / sizeof *cleanup_signals; i++) {
-		if (sigaction(cleanup_signals[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
-			continue;
-		sigaction(cleanup_signals[i], &sa, NULL);
-	}
-}
-
-/* Between creating a named temporary and registering it, a signal would
- * leave the file behind. */
-static void hold_signals(sigset_t *old)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	for (size_t i = 0; i < sizeof cleanup_signals / sizeof *cleanup_signals; i++)
-		sigaddset(&set, cleanup_signals[i]);
-	pthread_sigmask(SIG_BLOCK, &set, old);
-}
-
-static void release_signals(const sigset_t *old)
-{
-	pthread_sigmask(SIG_SETMASK, old, NULL);
-}
-
 /* --- atomic writes ---------------------------------------------------------- */
 
 int io_writes_through(const char *path)
@@ -395,13 +265,13 @@ static int open_named(struct io_atomic *a, char *tmpl, struct nk_err *err)
 {
 	sigset_t old;
 
-	hold_signals(&old);
+	proc_cleanup_hold(&old);
 	a->fd = mkostemp(tmpl, O_CLOEXEC);
 	if (a->fd >= 0) {
 		a->tmp = tmpl;
-		io_cleanup_add(tmpl);
+		proc_cleanup_add(tmpl);
 	}
-	release_signals(&old);
+	proc_cleanup_release(&old);
 	if (a->fd < 0) {
 		err_set(err, NK_IO, "cannot create '%s':", a->path);
 		free(tmpl);
@@ -529,12 +399,12 @@ static int link_unnamed(struct io_atomic *a, struct nk_err *err)
 	snprintf(proc, sizeof proc, "/proc/self/fd/%d", a->fd);
 	for (int tries = 0; !linked && tries < 100; tries++) {
 		fill_random(name);
-		hold_signals(&old);
+		proc_cleanup_hold(&old);
 		linked = linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0;
 		e = errno;
 		if (linked)
-			io_cleanup_add(name);
-		release_signals(&old);
+			proc_cleanup_add(name);
+		proc_cleanup_release(&old);
 		if (!linked && e != EEXIST)
 			break;
 	}
@@ -546,7 +416,7 @@ static int link_unnamed(struct io_atomic *a, struct nk_err *err)
 		unlink(name);
 	}
 	if (linked)
-		io_cleanup_remove(name);
+		proc_cleanup_remove(name);
 	free(name);
 	return rc;
 }
@@ -579,7 +449,7 @@ int io_atomic_commit(struct io_atomic *a, struct nk_err *err)
 		return rc;
 	}
 	if (a->tmp)
-		io_cleanup_remove(a->tmp);
+		proc_cleanup_remove(a->tmp);
 	atomic_free(a);
 	return NK_OK;
 }
@@ -593,7 +463,7 @@ void io_atomic_abort(struct io_atomic *a)
 	a->fd = -1;
 	if (a->tmp) {
 		unlink(a->tmp);
-		io_cleanup_remove(a->tmp);
+		proc_cleanup_remove(a->tmp);
 	}
 	atomic_free(a);
 }

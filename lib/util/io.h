@@ -39,8 +39,8 @@ int io_write_file(const char *path, const void *data, size_t len, mode_t mode, s
 /* Atomic file writer for output produced in pieces.  The temporary is an
  * unnamed O_TMPFILE where the filesystem has them (linked in only by commit,
  * so an interrupted run leaves no file at all), else a hidden ".NAME.XXXXXX"
- * next to the target that the cleanup registry below removes on SIGINT,
- * SIGTERM and SIGHUP. */
+ * next to the target that the cleanup registry (util/proc.h) removes on
+ * SIGINT, SIGTERM and SIGHUP. */
 struct io_atomic {
 	int fd;
 	char *tmp;     /* the named temporary; NULL for O_TMPFILE, stdout, FIFOs and devices */
@@ -61,19 +61,6 @@ void io_atomic_abort(struct io_atomic *a);
  * for the writer to replace; a->fd is -1.  io_atomic_commit renames a->tmp
  * over path and io_atomic_abort removes it. */
 int io_atomic_stage(struct io_atomic *a, const char *path, mode_t mode, struct nk_err *err);
-
-/* Paths removed when SIGINT, SIGTERM or SIGHUP ends the process (the
- * handlers of io_cleanup_install), so an interrupted run leaves no
- * temporary behind.  A fixed table of copies; only the registering process
- * removes them (not a forked child).  A path that is a directory when added
- * (only ever a mkdtemp of ours) is emptied, not recursively, and removed.
- * add returns -1 when the table is full or the path too long. */
-int io_cleanup_add(const char *path);
-void io_cleanup_remove(const char *path);
-/* Handlers that remove every registered path, then end the process by the
- * same signal with its default action.  A signal ignored at start-up (nohup)
- * stays ignored. */
-void io_cleanup_install(void);
 
 /* Binary output is refused on a terminal unless forced (DESIGN §3). */
 int io_refuse_tty(const char *path, int force, struct nk_err *err);

@@ -790,6 +790,38 @@ iam_says() {
 	bad 2 '^attest-verify: .*--policy' --action kms:Decrypt f.cose
 }
 
+@test "the option table's checks: empty and control characters, --no-verify, --policy's pairs, standard input" {
+	printf 'x' >f.cose
+	local o
+	for o in --root --measurements --public-key --policy; do
+		bad 2 "^attest-verify: $o must not be empty\$" "$o" '' f.cose
+	done
+	bad 2 '^attest-verify: --at must not be empty$' --at '' f.cose
+	bad 2 '^attest-verify: --expect-pcr must not be empty$' --expect-pcr '' f.cose
+	bad 2 '^attest-verify: --nonce-hex must not be empty$' --nonce-hex '' f.cose
+	bad 2 '^attest-verify: --action must not contain control characters \(byte 5 is 0x1b\)$' \
+		--policy p.json --action "$(printf 'kms:\033[2J')" f.cose
+	bad 2 '^attest-verify: --principal must not contain control characters \(byte 4 is 0x0a\)$' \
+		--policy p.json --action kms:Decrypt --principal "$(printf 'arn\nx')" f.cose
+	bad 2 '^attest-verify: --at must not contain control characters \(byte 11 is 0x09\)$' --at "$(printf '2022-10-12\t13:50:06Z')" f.cose
+	bad 2 '^attest-verify: --nonce-hex is longer than 2048 bytes$' --nonce-hex "$(printf '%02050d' 0)" f.cose
+	# --no-verify checks nothing: no root, no expectation
+	bad 2 '^attest-verify: --root does not go with --no-verify$' --no-verify --root r.pem f.cose
+	bad 2 '^attest-verify: --max-age does not go with --no-verify$' --no-verify --max-age 5 f.cose
+	bad 2 '^attest-verify: --expect-pcr does not go with --no-verify$' --no-verify --expect-pcr "0=$A0" f.cose
+	bad 2 '^attest-verify: --measurements does not go with --no-verify$' --no-verify --measurements m.json f.cose
+	bad 2 '^attest-verify: --nonce-hex does not go with --no-verify$' --no-verify --nonce-hex 00 f.cose
+	bad 2 '^attest-verify: --user-data-hex does not go with --no-verify$' --no-verify --user-data-hex 00 f.cose
+	bad 2 '^attest-verify: --public-key does not go with --no-verify$' --no-verify --public-key k.pem f.cose
+	# --policy and --action go together, --principal needs them
+	bad 2 '^attest-verify: --policy needs --action$' --policy p.json f.cose
+	bad 2 '^attest-verify: --action needs --policy$' --action kms:Decrypt f.cose
+	bad 2 '^attest-verify: --principal needs --policy$' --principal "$ROLE" f.cose
+	# two files cannot both be standard input
+	bad 2 '^attest-verify: --root and --policy cannot both read standard input$' --root - --policy - --action kms:Decrypt f.cose
+	bad 2 '^attest-verify: --measurements and --public-key cannot both read standard input$' --measurements - --public-key - f.cose
+}
+
 @test "missing files are exit 4" {
 	bad 4 "^attest-verify: cannot open 'nope.cose': No such file or directory$" nope.cose
 	bad 4 "^attest-verify: cannot open 'nope.cose': No such file or directory$" --no-verify nope.cose

@@ -484,6 +484,24 @@ EOF
 	fails 2 "standard input ('-') can be given for one input only" "${ARGS[@]}" --metadata - --ramdisk -
 }
 
+@test "empty values and control characters are refused before any input is read (exit 2)" {
+	good_args
+	fails 2 "--kernel must not be empty" --kernel '' --cmdline x --ramdisk "$F/rd0" -o out.eif
+	fails 2 "--ramdisk must not be empty" --kernel "$F/kernel" --cmdline x --ramdisk "$F/rd0" --ramdisk '' -o out.eif
+	fails 2 "--output must not be empty" --kernel "$F/kernel" --cmdline x --ramdisk "$F/rd0" -o ''
+	local o
+	for o in name image-version metadata signing-cert signing-key; do
+		fails 2 "--$o must not be empty" "${ARGS[@]}" "--$o" ''
+	done
+	fails 2 "--name must not be empty" "${ARGS[@]}" --name=
+	fails 2 "invalid value '' for --arch: expected one of x86_64|aarch64" "${ARGS[@]}" --arch ''
+	# The command line may be empty (see above), but not hold a control character.
+	fails 2 "--cmdline must not contain control characters (byte 14 is 0x0a)" \
+		--kernel "$F/kernel" --cmdline $'console=ttyS0\nquiet' --ramdisk "$F/rd0" -o out.eif
+	fails 2 "--name must not contain control characters (byte 3 is 0x09)" "${ARGS[@]}" --name $'my\tapp'
+	fails 2 "--image-version must not contain control characters (byte 4 is 0x1b)" "${ARGS[@]}" --image-version $'1.0\e[31m'
+}
+
 @test "missing and directory inputs, missing output directory" {
 	good_args
 	fails 4 "cannot open 'nope': No such file or directory" --kernel nope --cmdline x --ramdisk "$F/rd0" -o out.eif

@@ -321,6 +321,32 @@ sealed() {
 	[ "$(ls -A | grep -c '^\.')" -eq 0 ]
 }
 
+@test "kms-decrypt: typed option values (cli), exit 2 before any NSM or KMS call" {
+	export NITROKIT_NSM="unix:$T/no-nsm.sock" AWS_ENDPOINT_URL_KMS=http://127.0.0.1:9
+	printf '\001\002' >ct.bin
+	run --separate-stderr -2 kms-decrypt --ciphertext-file ct.bin --key-id $'alias/a\rb'
+	[ "$stderr" = "kms-decrypt: --key-id must not contain control characters (byte 8 is 0x0d)" ]
+	run --separate-stderr -2 kms-decrypt --ciphertext-file ct.bin --region $'us-east-1\nX-Injected: 1'
+	[ "$stderr" = "kms-decrypt: --region must not contain control characters (byte 10 is 0x0a)" ]
+	# base64(1)'s line ends are part of a ciphertext, other control characters are not.
+	run --separate-stderr -2 kms-decrypt --ciphertext $'AQID\e[2J'
+	[ "$stderr" = "kms-decrypt: --ciphertext must not contain control characters (byte 5 is 0x1b)" ]
+	AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=test run --separate-stderr -4 kms-decrypt --ciphertext $'AQID\r\nAQ\t=='
+	[ "$stderr" = "kms-decrypt: cannot connect to nsm-sim at '$T/no-nsm.sock': No such file or directory" ]
+	run --separate-stderr -2 kms-decrypt --ciphertext-file ct.bin -o ''
+	[ "$stderr" = "kms-decrypt: --output must not be empty" ]
+	# Standard input once, whichever option names it.
+	run --separate-stderr -2 kms-decrypt --ciphertext-file - --credentials - </dev/null
+	[ "$stderr" = "kms-decrypt: --ciphertext-file and --credentials cannot both read standard input" ]
+	run --separate-stderr -2 kms-decrypt --batch --credentials - </dev/null
+	[ "$stderr" = "kms-decrypt: --credentials - and the ciphertext cannot both come from standard input" ]
+	run --separate-stderr -2 kms-decrypt --ciphertext AQID --ciphertext-file -
+	[ "$stderr" = "kms-decrypt: --ciphertext and --ciphertext-file cannot be used together" ]
+	run --separate-stderr -2 kms-decrypt --keep-going --ciphertext AQID
+	[ "$stderr" = "kms-decrypt: --keep-going needs --batch" ]
+	[ -z "$output" ]
+}
+
 # --- --batch ----------------------------------------------------------------------
 
 @test "kms-decrypt --batch: plaintexts in input order through one key, one document and one connection" {

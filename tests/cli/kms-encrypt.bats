@@ -85,6 +85,9 @@ load kms
 		"--grant-token must not be empty|--key-id k --plaintext-file pt --grant-token="
 		"--plaintext-file must not be empty|--key-id k --plaintext-file="
 		"--plaintext-file and --credentials cannot both read standard input|--key-id k --plaintext-file - --credentials -"
+		"--plaintext-file and --credentials cannot both read standard input|--key-id k --credentials - --plaintext-file -"
+		"option '--plaintext-file' given more than once|--key-id k --plaintext-file pt --plaintext-file pt"
+		"unknown option '--rsa-bits' (see 'kms-encrypt --help')|--key-id k --plaintext-file pt --rsa-bits 2048"
 		"unexpected operand 'pt' (usage: kms-encrypt --key-id KEY --plaintext-file FILE|- [--context K=V]... [-f raw|base64] [-o FILE])|--key-id k pt"
 		"unknown option '--nsm' (see 'kms-encrypt --help')|--key-id k --plaintext-file pt --nsm unix:x"
 		"invalid value '99' for --retries: expected 0 to 10|--key-id k --plaintext-file pt --retries 99"
@@ -104,6 +107,26 @@ load kms
 	[[ "$output" == *"kms-encrypt: refusing to write binary data to a terminal (use -o FILE or --force)"* ]]
 	[ "$(kms_requests)" -eq 0 ]
 	run -0 script -qec "kms-encrypt --key-id alias/test --plaintext-file pt --force >/dev/null" /dev/null
+	[ "$(kms_requests)" -eq 1 ]
+}
+
+@test "typed option values (cli): control characters and oversized values, exit 2 before any call" {
+	kms_up
+	printf x >pt
+	run --separate-stderr -2 kms-encrypt --key-id $'alias/test\x01' --plaintext-file pt
+	[ "$stderr" = "kms-encrypt: --key-id must not contain control characters (byte 11 is 0x01)" ]
+	run --separate-stderr -2 kms-encrypt --key-id alias/test --plaintext-file pt --grant-token $'g\n'
+	[ "$stderr" = "kms-encrypt: --grant-token must not contain control characters (byte 2 is 0x0a)" ]
+	run --separate-stderr -2 kms-encrypt --key-id alias/test --plaintext-file pt \
+		--grant-token "$(head -c 8193 /dev/zero | tr '\0' g)"
+	[ "$stderr" = "kms-encrypt: --grant-token is longer than 8192 bytes" ]
+	run --separate-stderr -2 kms-encrypt --key-id alias/test --plaintext-file pt --ca-bundle=
+	[ "$stderr" = "kms-encrypt: --ca-bundle must not be empty" ]
+	[ -z "$output" ]
+	[ "$(kms_requests)" -eq 0 ]
+	# KMS's longest grant token is taken (and refused by KMS, not here).
+	run --separate-stderr kms-encrypt --key-id alias/test --plaintext-file pt -f base64 \
+		--grant-token "$(head -c 8192 /dev/zero | tr '\0' g)"
 	[ "$(kms_requests)" -eq 1 ]
 }
 

@@ -167,9 +167,10 @@ b64field() {
 	local -a cases=(
 		"--key-id is required|--key-spec AES_256"
 		"one of --key-spec, --bytes or --pair is required|--key-id alias/test"
-		"--pair cannot be used with --key-spec (a key pair has its own spec)|--key-id k --pair RSA_2048 --key-spec AES_256"
-		"--pair cannot be used with --bytes (a key pair has its own spec)|--key-id k --pair RSA_2048 --bytes 32"
+		"--key-spec and --pair cannot be used together|--key-id k --pair RSA_2048 --key-spec AES_256"
+		"--bytes and --pair cannot be used together|--key-id k --pair RSA_2048 --bytes 32"
 		"--key-spec and --bytes cannot be used together|--key-id k --key-spec AES_128 --bytes 16"
+		"--key-spec and --bytes cannot be used together|--key-spec AES_128 --bytes 16"
 		"invalid value '0' for --bytes: expected 1 to 1024|--key-id k --bytes 0"
 		"invalid value '1025' for --bytes: expected 1 to 1024|--key-id k --bytes 1025"
 		"invalid value 'abc' for --bytes: expected 1 to 1024|--key-id k --bytes abc"
@@ -201,6 +202,28 @@ b64field() {
 	[ "$stderr" = "kms-genkey: too many --grant-token: KMS takes at most 10" ]
 	[ "$(kms_requests)" -eq 0 ]
 	[ ! -e k.bin ]
+}
+
+@test "typed option values (cli): control characters, empty and oversized values, exit 2 before any call" {
+	# No NSM and no KMS: a check that came after either would not be exit 2.
+	export NITROKIT_NSM="unix:$T/no-nsm.sock" AWS_ENDPOINT_URL_KMS=http://127.0.0.1:9
+	local long
+	long=$(head -c 4097 /dev/zero | tr '\0' k)
+	run --separate-stderr -2 kms-genkey --key-id $'alias/test\n' --bytes 1
+	[ "$stderr" = "kms-genkey: --key-id must not contain control characters (byte 11 is 0x0a)" ]
+	run --separate-stderr -2 kms-genkey --key-id k --bytes 1 --context $'app=\e[2J'
+	[ "$stderr" = "kms-genkey: --context must not contain control characters (byte 5 is 0x1b)" ]
+	run --separate-stderr -2 kms-genkey --key-id "$long" --bytes 1
+	[ "$stderr" = "kms-genkey: --key-id is longer than 4096 bytes" ]
+	run --separate-stderr -2 kms-genkey --key-id k --bytes 1 --grant-token "$long$long"
+	[ "$stderr" = "kms-genkey: --grant-token is longer than 8192 bytes" ]
+	run --separate-stderr -2 kms-genkey --key-id k --bytes 1 --plaintext-out=
+	[ "$stderr" = "kms-genkey: --plaintext-out must not be empty" ]
+	run --separate-stderr -2 kms-genkey --key-id k --bytes 1 --nsm $'/dev/nsm\t'
+	[ "$stderr" = "kms-genkey: --nsm must not contain control characters (byte 9 is 0x09)" ]
+	run --separate-stderr -2 kms-genkey --key-id k --bytes 1 --context=
+	[ "$stderr" = "kms-genkey: --context must not be empty" ]
+	[ -z "$output" ]
 }
 
 @test "a raw key is not written to a terminal without --force" {

@@ -72,6 +72,9 @@ load kms
 		"--nsm must not be empty|--nsm="
 		"invalid value 'x' for --retries: expected 0 to 10|--retries x"
 		"--credentials must not be empty|--credentials="
+		"--ca-bundle must not be empty|--ca-bundle="
+		"--vsock must not be empty|--vsock="
+		"option '--region' given more than once|--region us-east-1 --region us-east-2"
 	)
 	local c msg
 	for c in "${cases[@]}"; do
@@ -82,6 +85,21 @@ load kms
 		[ "$stderr" = "kms-random: $msg" ] || { echo "for: $c"; echo "got: $stderr"; return 1; }
 	done
 	[ "$(kms_requests)" -eq 0 ]
+}
+
+@test "typed option values (cli): control characters and oversized values, exit 2 before any call" {
+	export NITROKIT_NSM="unix:$T/no-nsm.sock" AWS_ENDPOINT_URL_KMS=http://127.0.0.1:9
+	run --separate-stderr -2 kms-random --endpoint $'http://127.0.0.1:9/\r\nX: 1'
+	[ "$stderr" = "kms-random: --endpoint must not contain control characters (byte 20 is 0x0d)" ]
+	run --separate-stderr -2 kms-random --vsock $'3:8000\x7f'
+	[ "$stderr" = "kms-random: --vsock must not contain control characters (byte 7 is 0x7f)" ]
+	run --separate-stderr -2 kms-random --region "$(head -c 4097 /dev/zero | tr '\0' r)"
+	[ "$stderr" = "kms-random: --region is longer than 4096 bytes" ]
+	run --separate-stderr -2 kms-random -o "$(head -c 4096 /dev/zero | tr '\0' o)"
+	[ "$stderr" = "kms-random: --output is longer than 4095 bytes" ]
+	run --separate-stderr -2 kms-random --credentials - --endpoint http://127.0.0.1:9 --vsock 3:8000
+	[ "$stderr" = "kms-random: --endpoint and --vsock cannot be used together" ]
+	[ -z "$output" ]
 }
 
 @test "KMS refusals verbatim, exit 5, nothing written" {

@@ -106,6 +106,23 @@ b64hex() {
 	[ "$(kms_requests)" -eq 0 ]
 }
 
+@test "decrypt: base64 wrapped by base64(1), CRLF too, is the same ciphertext; a repeated option's last value wins" {
+	up
+	head -c 300 /dev/urandom >pt
+	kms_seal pt blob
+	base64 blob >wrapped
+	[ "$(wc -l <wrapped)" -gt 1 ]
+	run -0 --separate-stderr $TOOL decrypt "${CREDS[@]}" --ciphertext "$(cat wrapped)"
+	[ "$output" = "PLAINTEXT: $(base64 -w0 pt)" ]
+	run -0 --separate-stderr $TOOL decrypt "${CREDS[@]}" --ciphertext "$(sed 's/$/\r/' wrapped)"
+	[ "$output" = "PLAINTEXT: $(base64 -w0 pt)" ]
+	# As getopt in AWS's tool: the later value replaces the earlier one.
+	run -0 --separate-stderr $TOOL decrypt "${CREDS[@]}" --region eu-west-1 --ciphertext AQID \
+		--ciphertext "$(base64 -w0 blob)" -r us-east-1
+	[ "$output" = "PLAINTEXT: $(base64 -w0 pt)" ]
+	kms_logged Decrypt all "{\"CiphertextBlob\": \"$(base64 -w0 blob)\"}"
+}
+
 @test "decrypt: KMS's InvalidCiphertextException is exit 255 with its name, not retried" {
 	up
 	run -255 --separate-stderr $TOOL decrypt "${CREDS[@]}" --ciphertext "$(head -c 96 /dev/zero | base64 -w0)"
@@ -331,6 +348,15 @@ usage() {
 	usage "invalid value '12abc' for --length: expected 1 to 1024" genrandom "${CREDS[@]}" --length 12abc
 	usage "invalid value 'vsock' for --proxy-port: expected 1 to 4294967294" genrandom "${CREDS[@]}" --length 4 --proxy-port vsock
 	usage "--region must not be empty" genrandom "${CREDS[@]}" --length 4 --region ""
+	# The table's types (cli): no control characters, no empty credential but the token.
+	usage "--region must not contain control characters (byte 10 is 0x0a)" genrandom "${CREDS[@]}" --length 4 \
+		--region $'us-east-1\nX-Injected: 1'
+	usage "--key-id must not contain control characters (byte 11 is 0x1b)" genkey "${CREDS[@]}" \
+		--key-id $'alias/test\e[2J' --key-spec AES-256
+	usage "--ciphertext must not contain control characters (byte 5 is 0x01)" decrypt "${CREDS[@]}" \
+		--ciphertext $'AQID\001'
+	usage "--aws-access-key-id must not be empty" genrandom --aws-access-key-id "" --aws-secret-access-key "$KMS_SK" --length 4
+	usage "--aws-secret-access-key must not be empty" genrandom --aws-access-key-id "$KMS_AK" --aws-secret-access-key "" --length 4
 	usage "--aws-access-key-id must be set" genrandom --aws-secret-access-key "$KMS_SK" --length 4
 	usage "--aws-secret-access-key must be set" genrandom --aws-access-key-id "$KMS_AK" --aws-session-token "$KMS_TOK" --length 4
 	usage "--aws-access-key-id must be set (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment)" genrandom --length 4
@@ -389,6 +415,11 @@ leak_check() {
 	leak_check "unknown command: expected decrypt, genkey or genrandom $h" "$KMS_SK" decrypt
 	leak_check "unknown option '--aws-secret-acess-key' $h" decrypt --aws-secret-acess-key "$KMS_SK"
 	leak_check "unknown option '--bogus' $h" decrypt --bogus -s "$KMS_SK" -t "$KMS_TOK" -k "$KMS_AK"
+	# A credential with a control character is refused by its position, not shown.
+	leak_check "--aws-secret-access-key must not contain control characters (byte 41 is 0x0a)" genrandom \
+		-k "$KMS_AK" -s "$KMS_SK"$'\n' --length 4
+	leak_check "--aws-session-token must not contain control characters (byte 1 is 0x0d)" genrandom \
+		-k "$KMS_AK" -s "$KMS_SK" -t $'\r'"$KMS_TOK" --length 4
 }
 
 # --- the command-less form of AWS's first version ----------------------------

@@ -219,6 +219,11 @@ bad() {
 	bad 2 "invalid value 'abc' for --nonce-hex: odd number of hex digits (3)" --nonce-hex abc
 	bad 2 "--nonce-hex must not be empty" --nonce-hex ''
 	bad 2 "--user-data must not be empty" --user-data ''
+	bad 2 "--public-key must not be empty" --public-key ''
+	bad 2 "--output must not be empty" -o ''
+	bad 2 "--nsm must not be empty" --nsm ''
+	bad 2 "--user-data-hex must not contain control characters (byte 3 is 0x0d)" --user-data-hex $'00\r'
+	bad 2 "--nsm must not contain control characters (byte 5 is 0x0a)" --nsm $'unix\n:x'
 	run -2 --separate-stderr nsm-attest --format json
 	[ -z "$output" ]
 	[ "$stderr" = "nsm-attest: invalid value 'json' for --format: expected one of cbor|base64" ]
@@ -237,6 +242,10 @@ bad() {
 		--nonce-hex "$(hex_of big.bin)"
 	bad 3 "invalid value '00000000000000000000000000000000...' for --user-data-hex: too long (1025 bytes, at most 1024)" \
 		--user-data-hex "$(hex_of big.bin)"
+	# Past cli's usual 4096-byte cap of a string, the size is still the field's to judge.
+	head -c 4000 /dev/zero >huge.bin
+	bad 3 "invalid value '00000000000000000000000000000000...' for --nonce-hex: too long (4000 bytes, at most 1024)" \
+		--nonce-hex "$(hex_of huge.bin)"
 }
 
 @test "nsm-attest: missing files are exit 4" {

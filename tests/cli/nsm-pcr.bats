@@ -245,6 +245,11 @@ bad() {
 	bad 2 "invalid value 'zz' for --data-hex: not a hex digit at position 1" extend 16 --data-hex zz
 	bad 2 "invalid value 'abc' for --data-hex: odd number of hex digits (3)" extend 16 --data-hex abc
 	bad 2 "--data-hex must not be empty" extend 16 --data-hex ''
+	bad 2 "--data-file must not be empty" extend 16 --data-file ''
+	bad 2 "--range must not be empty" lock --range ''
+	bad 2 "--data-hex must not contain control characters (byte 3 is 0x0a)" extend 16 --data-hex $'00\n'
+	bad 2 "--range must not contain control characters (byte 2 is 0x09)" lock --range $'4\t'
+	bad 2 "--nsm must not contain control characters (byte 1 is 0x1b)" info --nsm $'\e'
 	bad 2 "lock needs a PCR index (usage: nsm-pcr lock N)" lock
 	bad 2 "lock takes one PCR index (or --range N)" lock 16 17
 	bad 2 "lock takes N or --range N, not both" lock 16 --range 4

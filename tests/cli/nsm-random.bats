@@ -169,6 +169,8 @@ bad() {
 	bad 2 "--seed-kernel prints nothing: drop --output" --seed-kernel -o out
 	bad 2 "--seed-kernel prints nothing: drop --force" --seed-kernel --force
 	bad 2 "--output must not be empty" -o ''
+	bad 2 "--nsm must not be empty" --nsm ''
+	bad 2 "--nsm must not contain control characters (byte 6 is 0x0a)" --nsm $'/dev/\nsm'
 	bad 2 "unexpected operand '32' (usage: nsm-random [--bytes N] [-f raw|hex|base64] [-o FILE] [--seed-kernel])" 32
 }
 

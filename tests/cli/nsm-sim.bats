@@ -599,6 +599,11 @@ fails() {
 	fails 2 "invalid value 'has space' for --module-id: expected 1 to 48 printable ASCII characters without spaces" \
 		--socket s.sock --module-id 'has space'
 	fails 2 "--socket must not be empty" --socket ''
+	fails 2 "--eif must not be empty" --socket s.sock --eif ''
+	fails 2 "--role-arn must not be empty" --socket s.sock --role-arn ''
+	fails 2 "--instance-id must not be empty" --socket s.sock --instance-id=
+	fails 2 "--module-id must not contain control characters (byte 3 is 0x0a)" --socket s.sock --module-id $'i-\n'
+	fails 2 "--role-arn must not contain control characters (byte 4 is 0x7f)" --socket s.sock --role-arn $'arn\x7f'
 	fails 2 "unexpected operand 'extra' (usage: nsm-sim --socket PATH [--eif FILE | --pcr N=HEX...] [OPTIONS])" \
 		--socket s.sock extra
 	fails 2 "option '--socket' given more than once" --socket s.sock --socket t.sock

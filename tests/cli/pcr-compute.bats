@@ -325,6 +325,13 @@ EOF
 	expect_json out.bin "$(meas PCR16 "$(fold_extends @d1)")"
 }
 
+@test "--extend HEX is not capped below the NSM's 4064 bytes (8128 hex digits)" {
+	local big
+	big=$(head -c 4064 /dev/urandom | od -An -v -tx1 | tr -d ' \n')
+	run -0 pc --extend "$big"
+	expect_json out.bin "$(meas PCR16 "$(fold_extends "$big")")"
+}
+
 @test "--user-pcr N names the extended register (16 and 31 accepted)" {
 	run -0 pc --extend 0102 --user-pcr 31
 	expect_json out.bin "$(meas PCR31 "$(fold_extends 0102)")"

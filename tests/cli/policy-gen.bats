@@ -1158,9 +1158,9 @@ print(json.dumps({"Version": "2012-10-17", "Statement": st}, indent=2))' "$ROLE"
 
 @test "principals KMS would reject are refused (the contract is silent: what a user expects)" {
 	# KMS takes ARNs and 12-digit account ids as principals.
-	fails_prefix 2 "invalid value '' for --enclave-principal: " -m a.json --enclave-principal ''
-	fails_prefix 2 "invalid value '' for --admin: " -m a.json --enclave-principal "$ROLE" --admin ''
-	fails_prefix 2 "invalid value '' for --encrypt-principal: " -m a.json --enclave-principal "$ROLE" --encrypt-principal ''
+	fails 2 "--enclave-principal must not be empty" -m a.json --enclave-principal ''
+	fails 2 "--admin must not be empty" -m a.json --enclave-principal "$ROLE" --admin ''
+	fails 2 "--encrypt-principal must not be empty" -m a.json --enclave-principal "$ROLE" --encrypt-principal ''
 	gen_quiet -m a.json --enclave-principal "$ROLE" --admin "$ACCT" --statements
 	fails_prefix 2 "invalid value 'enclave' for --enclave-principal: " -m a.json --enclave-principal enclave
 	fails_prefix 2 "invalid value 'alice' for --admin: " -m a.json --enclave-principal "$ROLE" --admin alice
@@ -1182,6 +1182,26 @@ print(json.dumps({"Version": "2012-10-17", "Statement": st}, indent=2))' "$ROLE"
 	fails 2 "--style does not go with --check" --check p.json --style deny
 	fails 2 "--enclave-principal does not go with --check" --check p.json --enclave-principal "$ROLE"
 	fails 2 "unknown option '--bogus' (see 'policy-gen --help')" --bogus
+}
+
+@test "the option table's checks: empty files, control characters, --add with --replace, --use, standard input" {
+	existing_policy >p.json
+	fails 2 "--measurements must not be empty" -m '' --enclave-principal "$ROLE"
+	fails 2 "--merge must not be empty" --merge '' -m a.json
+	fails 2 "--check must not be empty" --check ''
+	fails 2 "--output must not be empty" -m a.json --enclave-principal "$ROLE" -o ''
+	fails 2 "--pcr must not be empty" --pcr '' --enclave-principal "$ROLE"
+	fails 2 "--sid-prefix must not contain control characters (byte 2 is 0x09)" -m a.json --enclave-principal "$ROLE" \
+		--sid-prefix "$(printf 'a\tb')"
+	fails 2 "--enclave-principal must not contain control characters (byte 22 is 0x0a)" -m a.json \
+		--enclave-principal "$(printf 'arn:aws:iam::1:role/a\nb')"
+	fails 2 "--add and --replace cannot be used together" --merge p.json -m a.json --add --replace
+	fails 2 "--use needs --measurements" --pcr0 "$A0" --use 0 --enclave-principal "$ROLE"
+	fails 2 "--no-root-statement does not go with --merge" --merge p.json -m a.json --no-root-statement
+	fails 2 "--add does not go with --check" --check p.json --add
+	run --separate-stderr bash -c 'policy-gen -m - --merge - <a.json'
+	[ "$status" -eq 2 ] && [ -z "$output" ]
+	[ "$stderr" = "policy-gen: --measurements and --merge cannot both read standard input" ]
 }
 
 @test "--merge of something that is not a key policy: exit 3" {

@@ -7,6 +7,9 @@
 #include <stdint.h>
 
 #include "attest/attest.h"
+#include "attest/attest_expect.h"
+#include "attest/attest_json.h"
+#include "attest/attest_verify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nsm/nsm.h"
+#include "nsm/nsm_msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

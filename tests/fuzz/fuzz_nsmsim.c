@@ -10,7 +10,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
-#include "nsm/nsm.h"
+#include "nsm/nsm_msg.h"
 #include "sim/nsmsim.h"
 
 static struct nsmsim sim;

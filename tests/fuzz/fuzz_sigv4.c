@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "kms/sigv4.h"
+#include "kms/sigv4_verify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,8 +1,10 @@
-/* Tests of the attestation document parser and verifier (lib/attest/attest_verify.c):
+/* Tests of the attestation document parser, verifier and expectations
+ * (lib/attest/attest_parse.c, attest_verify.c, attest_expect.c, attest_json.c):
  * documents signed in the test with a PKI made by nsmsim_pki, each
  * malformation of §4.4, the pinned root, the chain at a chosen time, the
  * signature, the expectations; and the real AWS documents of
- * ../shared/testdata when present ($NITROKIT_TESTDATA overrides). */
+ * ../shared/testdata when present ($NITROKIT_TESTDATA overrides).  They
+ * share one set of signed documents, hence one file. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -18,6 +20,9 @@
 #include <openssl/sha.h>
 
 #include "attest/attest.h"
+#include "attest/attest_expect.h"
+#include "attest/attest_json.h"
+#include "attest/attest_verify.h"
 #include "util/cborx.h"
 #include "util/cose.h"
 #include "util/enc.h"
@@ -520,27 +525,22 @@ static void test_embedded_root(void **state)
 	attest_verifier_free(&v);
 }
 
-static void test_time(void **state)
+/* Checks are listed in the order they pass; a NULL list is no list, and a
+ * full one drops the rest rather than overflow. */
+static void test_checks_list(void **state)
 {
-	int64_t ms;
-	char s[32];
+	struct attest_checks c = { 0 };
 
 	(void)state;
-	assert_int_equal(attest_parse_time("2022-10-12T13:50:06Z", &ms, NULL), NK_OK);
-	assert_int_equal(ms, 1665582606000LL);  /* date -u -d 2022-10-12T13:50:06Z +%s */
-	assert_int_equal(attest_parse_time("2022-10-12T13:50:06.081Z", &ms, NULL), NK_OK);
-	assert_int_equal(ms, 1665582606081LL);
-	assert_int_equal(attest_parse_time("2022-10-12T13:50:06.5Z", &ms, NULL), NK_OK);
-	assert_int_equal(ms, 1665582606500LL);
-	assert_int_equal(attest_parse_time("2022-10-12T15:50:06+02:00", &ms, NULL), NK_OK);
-	assert_int_equal(ms, 1665582606000LL);
-	assert_int_equal(attest_parse_time("2022-10-12 13:50:06Z", &ms, NULL), NK_USAGE);
-	assert_int_equal(attest_parse_time("2022-10-12T13:50:06", &ms, NULL), NK_USAGE);
-	assert_int_equal(attest_parse_time("2022-04-31T13:50:06Z", &ms, NULL), NK_USAGE);
-	assert_int_equal(attest_parse_time("2022-10-12T13:50:06.Z", &ms, NULL), NK_USAGE);
-	assert_int_equal(attest_parse_time("yesterday", &ms, NULL), NK_USAGE);
-	attest_format_time(1665582606081LL, s);
-	assert_string_equal(s, "2022-10-12T13:50:06.081Z");
+	attest_checks_add(NULL, "root");
+	attest_checks_add(&c, "root");
+	attest_checks_add(&c, "PCR31");
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.name[0], "root");
+	assert_string_equal(c.name[1], "PCR31");
+	for (unsigned i = 2; i < ATTEST_CHECKS_MAX + 5; i++)
+		attest_checks_add(&c, "nonce");
+	assert_int_equal(c.n, ATTEST_CHECKS_MAX);
 }
 
 static const char *testdata(void)
@@ -610,7 +610,7 @@ int main(void)
 		cmocka_unit_test(test_expectations),
 		cmocka_unit_test(test_debug_document),
 		cmocka_unit_test(test_embedded_root),
-		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_checks_list),
 		cmocka_unit_test(test_real_documents),
 	};
 

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "util/io.h"
+#include "util/proc.h"
 
 static char dir[] = "/tmp/nk-test-io-XXXXXX";
 
@@ -309,6 +310,9 @@ static void staged_for_path_writers(void **state)
 	assert_string_equal(err.msg, "cannot create '/nonexistent-dir/x': No such file or directory");
 }
 
+/* The cleanup registry (util/proc) at work: what io and the KMS relay
+ * register is gone after a signal.  test_proc.c has the registry's limits. */
+
 /* Run fn in a child that ends by sig; returns its wait status. */
 static int in_child(void (*fn)(void))
 {
@@ -329,22 +333,22 @@ static void child_registers_then_sigterm(void)
 	char p[256];
 	int fd;
 
-	io_cleanup_install();
+	proc_cleanup_install();
 	path(p, "reg-file");
 	put(p, "secret");
-	if (io_cleanup_add(p) < 0)
+	if (proc_cleanup_add(p) < 0)
 		_exit(1);
 	/* a directory of ours, as the KMS relay's, with a socket-like file in it */
 	path(p, "reg-dir");
-	if (mkdir(p, 0700) < 0 || io_cleanup_add(p) < 0)
+	if (mkdir(p, 0700) < 0 || proc_cleanup_add(p) < 0)
 		_exit(2);
 	path(p, "reg-dir/kms");
 	put(p, "s");
 	path(p, "reg-kept");
 	put(p, "kept");
-	if (io_cleanup_add(p) < 0)
+	if (proc_cleanup_add(p) < 0)
 		_exit(3);
-	io_cleanup_remove(p);
+	proc_cleanup_remove(p);
 	/* an unnamed temporary being written */
 	path(p, "reg-out");
 	if ((fd = open(p, O_WRONLY | O_CREAT, 0600)) < 0 || close(fd) < 0)
@@ -367,7 +371,7 @@ static void cleanup_registry_on_sigterm(void **state)
 	/* the parent's own entry: a forked child must not remove it */
 	path(parents, "parents");
 	put(parents, "p");
-	assert_int_equal(io_cleanup_add(parents), 0);
+	assert_int_equal(proc_cleanup_add(parents), 0);
 	status = in_child(child_registers_then_sigterm);
 	assert_true(WIFSIGNALED(status));
 	assert_int_equal(WTERMSIG(status), SIGTERM);
@@ -381,7 +385,7 @@ static void cleanup_registry_on_sigterm(void **state)
 	assert_string_equal(content(p), "");
 	assert_int_equal(access(p, F_OK), 0);
 	assert_string_equal(content(parents), "p");
-	io_cleanup_remove(parents);
+	proc_cleanup_remove(parents);
 	/* nothing hidden left: no temporary of reg-out */
 	{
 		DIR *d = opendir(dir);
@@ -400,7 +404,7 @@ static void child_staged_then_sigterm(void)
 	struct nk_err err;
 	char p[256];
 
-	io_cleanup_install();
+	proc_cleanup_install();
 	path(p, "stage-out");
 	if (io_atomic_stage(&a, p, 0600, &err) || io_write_file(a.tmp, "plain", 5, 0600, &err))
 		_exit(1);
@@ -410,7 +414,7 @@ static void child_staged_then_sigterm(void)
 static void child_ignored_sigint(void)
 {
 	signal(SIGINT, SIG_IGN);
-	io_cleanup_install();
+	proc_cleanup_install();
 	raise(SIGINT);
 	_exit(0);
 }

@@ -1,5 +1,5 @@
-/* kmsclient: options, where the calls go (a table over options and
- * environment), and whole calls against two in-process peers: a KMS-shaped
+/* kmsclient: where the calls go (a table over options and environment), and
+ * whole calls against two in-process peers: a KMS-shaped
  * HTTP server in a thread that checks each request's SigV4 and answers from
  * a script, and an in-process nsm-sim on a unix socket for the Recipient
  * flow.  The wire format against independent peers (botocore, the Python
@@ -26,146 +26,13 @@
 #include "util/enc.h"
 #include "kms/http.h"
 #include "kms/kmsclient.h"
-#include "nsm/nsm.h"
 #include "sim/nsmsim.h"
-#include "kms/sigv4.h"
+#include "kms/sigv4_verify.h"
 
 #define AK "AKIDUNITTEST"
 #define SK "unitTestSecret/K7MDENG+bPxRfiCYEXAMPLEKEY"
 #define TOKEN "unitTestToken"
 #define SECRET_PT "the launch codes"
-
-/* --- options ----------------------------------------------------------------- */
-
-static void test_opts(void **state)
-{
-	struct kmsclient_opts o;
-	struct nk_err e = { 0 };
-
-	(void)state;
-	kmsclient_opts_init(&o);
-	assert_int_equal(o.retries, -1);
-	assert_int_equal(kmsclient_opt(&o, "retries", "0", &e), NK_OK);
-	assert_int_equal(o.retries, 0);
-	assert_int_equal(kmsclient_opt(&o, "retries", "10", &e), NK_OK);
-	assert_int_equal(kmsclient_opt(&o, "retries", "11", &e), NK_USAGE);
-	assert_int_equal(kmsclient_opt(&o, "retries", "x", &e), NK_USAGE);
-	assert_non_null(strstr(e.msg, "'x'"));
-	assert_int_equal(kmsclient_opt(&o, "timeout", "0", &e), NK_USAGE);
-	assert_int_equal(kmsclient_opt(&o, "timeout", "7", &e), NK_OK);
-	assert_int_equal(o.timeout_ms, 7000);
-	assert_int_equal(kmsclient_opt(&o, "rsa-bits", "4096", &e), NK_OK);
-	assert_int_equal(o.rsa_bits, 4096);
-	assert_int_equal(kmsclient_opt(&o, "rsa-bits", "1024", &e), NK_USAGE);
-	assert_int_equal(kmsclient_opt(&o, "region", "", &e), NK_USAGE);
-	assert_string_equal(e.msg, "--region must not be empty");
-	assert_int_equal(kmsclient_opt(&o, "region", "eu-west-1", &e), NK_OK);
-	assert_int_equal(kmsclient_opt(&o, "region", "eu-west-2", &e), NK_OK);  /* the last one wins */
-	assert_string_equal(o.region, "eu-west-2");
-	assert_int_equal(kmsclient_opt(&o, "fips", NULL, &e), NK_OK);
-	assert_int_equal(o.fips, 1);
-	assert_int_equal(kmsclient_opt(&o, "key-id", "k", &e), KMSCLIENT_NOT_MINE);
-	kmsclient_opts_free(&o);
-	assert_null(o.region);
-}
-
-/* --key-id, --context, --grant-token: each case's options go in order into a
- * fresh kmsclient_key; all but the last must be taken, the last gives rc (and
- * msg), and what kmsclient_key_req puts in a request is then "KEY|k=v,...|
- * token,..." (a failed option leaves nothing behind). */
-#define GRANTS_10 "grant-token", "g0", "grant-token", "g1", "grant-token", "g2", "grant-token", "g3", \
-		  "grant-token", "g4", "grant-token", "g5", "grant-token", "g6", "grant-token", "g7", \
-		  "grant-token", "g8", "grant-token", "g9"
-
-struct key_case {
-	const char *a[26];  /* name, value pairs */
-	int rc;
-	const char *msg;
-	const char *req;
-};
-
-static void key_req_text(const struct kms_req *r, char *out, size_t size)
-{
-	size_t n = (size_t)snprintf(out, size, "%s|", r->key_id ? r->key_id : "");
-
-	for (size_t i = 0; i < r->ncontext && n < size; i++)
-		n += (size_t)snprintf(out + n, size - n, "%s%s=%s", i ? "," : "", r->context[i].key,
-				      r->context[i].value);
-	if (n < size)
-		n += (size_t)snprintf(out + n, size - n, "|");
-	for (size_t i = 0; i < r->ngrant && n < size; i++)
-		n += (size_t)snprintf(out + n, size - n, "%s%s", i ? "," : "", r->grant_tokens[i]);
-	assert_true(n < size);
-}
-
-static void test_key_opt_table(void **state)
-{
-	static const struct key_case cases[] = {
-		{ { "key-id", "alias/test" }, NK_OK, NULL, "alias/test||" },
-		{ { "key-id", "a", "key-id", "b" }, NK_OK, NULL, "b||" },  /* the last one wins */
-		{ { "key-id", "" }, NK_USAGE, "--key-id must not be empty", "||" },
-		{ { "key-id", "k", "key-id", "" }, NK_USAGE, "--key-id must not be empty", "k||" },
-		/* the first '=' splits; a value may be empty or hold '=' */
-		{ { "context", "app=x", "context", "empty=", "context", "eq=a=b" }, NK_OK, NULL,
-		  "|app=x,empty=,eq=a=b|" },
-		{ { "context", "a=1", "context", "A=2" }, NK_OK, NULL, "|a=1,A=2|" },
-		{ { "context", "app=x", "context", "app=y" }, NK_USAGE, "--context key 'app' given twice",
-		  "|app=x|" },
-		{ { "context", "app=x", "context", "app=x" }, NK_USAGE, "--context key 'app' given twice",
-		  "|app=x|" },
-		{ { "context", "novalue" }, NK_USAGE, "invalid value 'novalue' for --context: expected KEY=VALUE",
-		  "||" },
-		{ { "context", "=x" }, NK_USAGE, "invalid value '=x' for --context: expected KEY=VALUE", "||" },
-		{ { "context", "" }, NK_USAGE, "invalid value '' for --context: expected KEY=VALUE", "||" },
-		{ { "grant-token", "" }, NK_USAGE, "--grant-token must not be empty", "||" },
-		{ { GRANTS_10 }, NK_OK, NULL, "||g0,g1,g2,g3,g4,g5,g6,g7,g8,g9" },
-		{ { GRANTS_10, "grant-token", "g10" }, NK_USAGE, "too many --grant-token: KMS takes at most 10",
-		  "||g0,g1,g2,g3,g4,g5,g6,g7,g8,g9" },
-		{ { GRANTS_10, "grant-token", "" }, NK_USAGE, "--grant-token must not be empty",
-		  "||g0,g1,g2,g3,g4,g5,g6,g7,g8,g9" },
-		{ { "grant-token", "G", "grant-token", "G" }, NK_OK, NULL, "||G,G" },  /* KMS's to judge */
-		{ { "key-id", "k", "context", "a=b", "grant-token", "T", "context", "c=d" }, NK_OK, NULL,
-		  "k|a=b,c=d|T" },
-		/* the tools' other options are not its */
-		{ { "key-id", "k", "region", "us-east-1" }, KMSCLIENT_NOT_MINE, NULL, "k||" },
-		{ { "key-spec", "AES_256" }, KMSCLIENT_NOT_MINE, NULL, "||" },
-		{ { "encryption-algorithm", "SYMMETRIC_DEFAULT" }, KMSCLIENT_NOT_MINE, NULL, "||" },
-	};
-	char text[256];
-
-	(void)state;
-	assert_int_equal(KMSCLIENT_GRANTS_MAX, 10);
-	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-		const struct key_case *kc = &cases[c];
-		struct kmsclient_key k = { 0 };
-		struct nk_err e = { 0 };
-		struct kms_req r = { .op = KMS_DECRYPT, .encryption_algorithm = "SM2PKE" };
-		size_t i = 0;
-		int rc = NK_OK;
-
-		for (; kc->a[i]; i += 2) {
-			rc = kmsclient_key_opt(&k, kc->a[i], kc->a[i + 1], &e);
-			if (kc->a[i + 2] && rc != NK_OK)
-				fail_msg("case %zu: option %zu: %d %s", c, i / 2, rc, e.msg);
-		}
-		if (rc != kc->rc)
-			fail_msg("case %zu: rc %d, want %d (%s)", c, rc, kc->rc, e.msg);
-		if (kc->msg)
-			assert_string_equal(e.msg, kc->msg);
-		kmsclient_key_req(&k, &r);
-		key_req_text(&r, text, sizeof text);
-		if (strcmp(text, kc->req) != 0)
-			fail_msg("case %zu: request %s, want %s", c, text, kc->req);
-		/* the rest of the request is the caller's */
-		assert_int_equal(r.op, KMS_DECRYPT);
-		assert_string_equal(r.encryption_algorithm, "SM2PKE");
-		kmsclient_key_free(&k);
-		assert_null(k.key_id);
-		assert_null(k.context);
-		assert_null(k.grants);
-		assert_int_equal(k.ncontext + k.ngrant, 0);
-	}
-}
 
 /* --- where the calls go -------------------------------------------------------- */
 
@@ -486,20 +353,19 @@ static void client_env(int token)
 		unsetenv("AWS_SESSION_TOKEN");
 }
 
-static struct kmsclient *client(const struct kms_srv *s, struct kmsclient_opts *o, const char *retries,
-				const char *timeout)
+/* retries -1 and timeout_s 0: the defaults. */
+static struct kmsclient *client(const struct kms_srv *s, struct kmsclient_opts *o, int retries,
+				long timeout_s)
 {
+	static char url[64];  /* o borrows it */
 	struct kmsclient *k = NULL;
 	struct nk_err e = { 0 };
-	char url[64];
 
 	snprintf(url, sizeof url, "http://127.0.0.1:%u/", s->port);
 	kmsclient_opts_init(o);
-	assert_int_equal(kmsclient_opt(o, "endpoint", url, &e), NK_OK);
-	if (retries)
-		assert_int_equal(kmsclient_opt(o, "retries", retries, &e), NK_OK);
-	if (timeout)
-		assert_int_equal(kmsclient_opt(o, "timeout", timeout, &e), NK_OK);
+	o->endpoint = url;
+	o->retries = retries;
+	o->timeout_ms = timeout_s * 1000;
 	o->backoff_base_ms = 1;
 	if (kmsclient_open(o, KMSCLIENT_VIA_VSOCK, &k, &e) != NK_OK)
 		fail_msg("open: %s", e.msg);
@@ -521,7 +387,7 @@ static void test_call_signed_and_errors(void **state)
 	(void)state;
 	client_env(1);
 	kms_start(&s, script, 5);
-	k = client(&s, &o, NULL, NULL);
+	k = client(&s, &o, -1, 0);
 	assert_int_equal(kmsclient_call(k, &enc, &r, &e), NK_OK);
 	assert_int_equal(r.ciphertext_blob_len, 3);
 	kms_resp_free(&r);
@@ -567,7 +433,7 @@ static void test_throttling_exhausted(void **state)
 	(void)state;
 	client_env(0);
 	kms_start(&s, script, 2);
-	k = client(&s, &o, "1", NULL);
+	k = client(&s, &o, 1, 0);
 	assert_int_equal(kmsclient_call(k, &req, &r, &e), NK_TRANSPORT);
 	assert_string_equal(e.msg, "KMS still failing after 2 attempts: ThrottlingException: slow down");
 	kms_resp_free(&r);
@@ -693,7 +559,7 @@ static void test_recipient_flow(void **state)
 	client_env(1);
 	nsm_start(&n);
 	kms_start(&s, script, 3);
-	k = client(&s, &o, NULL, NULL);
+	k = client(&s, &o, -1, 0);
 	if (kmsclient_recipient_new(&o, &rcp, &e) != NK_OK)
 		fail_msg("recipient: %s", e.msg);
 	doc1 = kmsclient_recipient_document(rcp, &len);
@@ -759,7 +625,7 @@ static void test_recipient_renewed_for_long_attempts(void **state)
 	nsm_start(&n);
 	kms_start(&s, script, 4);
 	for (int slow = 0; slow < 2; slow++) {
-		k = client(&s, &o, NULL, slow ? "290" : NULL);
+		k = client(&s, &o, -1, slow ? 290 : 0);
 		assert_int_equal(kmsclient_recipient_new(&o, &rcp, &e), NK_OK);
 		for (int i = 0; i < 2; i++) {
 			assert_int_equal(kmsclient_call_recipient(k, rcp, &req, &r, &e), NK_OK);
@@ -784,7 +650,7 @@ static void test_ca_bundle_unreadable(void **state)
 	(void)state;
 	client_env(0);
 	kmsclient_opts_init(&o);
-	assert_int_equal(kmsclient_opt(&o, "ca-bundle", "/nonexistent/ca.pem", &e), NK_OK);
+	o.ca_bundle = "/nonexistent/ca.pem";
 	assert_int_equal(kmsclient_open(&o, KMSCLIENT_DIRECT, &k, &e), NK_IO);
 	assert_null(k);
 	assert_string_equal(e.msg, "cannot read CA bundle '/nonexistent/ca.pem': No such file or directory");
@@ -799,7 +665,7 @@ static void test_recipient_no_nsm(void **state)
 
 	(void)state;
 	kmsclient_opts_init(&o);
-	assert_int_equal(kmsclient_opt(&o, "nsm", "unix:/nonexistent/nsm.sock", &e), NK_OK);
+	o.nsm = "unix:/nonexistent/nsm.sock";
 	assert_int_not_equal(kmsclient_recipient_new(&o, &rcp, &e), NK_OK);
 	assert_null(rcp);
 	assert_non_null(strstr(e.msg, "/nonexistent/nsm.sock"));
@@ -809,8 +675,6 @@ static void test_recipient_no_nsm(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_opts),
-		cmocka_unit_test(test_key_opt_table),
 		cmocka_unit_test(test_resolve_table),
 		cmocka_unit_test(test_call_signed_and_errors),
 		cmocka_unit_test(test_throttling_exhausted),

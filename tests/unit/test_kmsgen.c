@@ -1,4 +1,4 @@
-/* Tests of lib/tool/kmsgen.c: option checks, the request bodies (compared as
+/* Tests of lib/tool/kmsgen.c: the checks the option tables cannot declare, the request bodies (compared as
  * parsed JSON with the shapes of the KMS API reference), the output fields,
  * and the all-or-nothing writing of kms-genkey's files.  No network here:
  * the bats files cover the wire. */
@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "tool/kmsgen.h"
+#include "tool/kmsopts.h"
 
 static char dir[] = "/tmp/nk-test-kmsgen-XXXXXX";
 
@@ -102,82 +103,81 @@ static void usage_is(int rc, const struct nk_err *err, const char *msg)
 
 /* --- options ----------------------------------------------------------------- */
 
-static void test_bytes_and_specs(void **state)
+static void test_specs(void **state)
 {
-	static const char *const bad[] = { "0", "1025", "abc", "-1", "", "12x", "99999999999999999999" };
-	static const char *const pairs[] = { "RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256",
-					     "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1" };
-	struct nk_err err;
-	const char *spec = NULL;
-	size_t n = 0;
-	char msg[128];
-
-	assert_int_equal(kmsgen_bytes("1", "bytes", &n, &err), NK_OK);
-	assert_int_equal(n, 1);
-	assert_int_equal(kmsgen_bytes("1024", "bytes", &n, &err), NK_OK);
-	assert_int_equal(n, 1024);
-	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-		snprintf(msg, sizeof msg, "invalid value '%s' for --bytes: expected 1 to 1024", bad[i]);
-		usage_is(kmsgen_bytes(bad[i], "bytes", &n, &err), &err, msg);
-	}
-	assert_int_equal(n, 1024);
-
-	assert_int_equal(kmsgen_key_spec("AES_256", &spec, &err), NK_OK);
-	assert_string_equal(spec, "AES_256");
-	assert_int_equal(kmsgen_key_spec("AES_128", &spec, &err), NK_OK);
-	assert_string_equal(spec, "AES_128");
-	usage_is(kmsgen_key_spec("AES-256", &spec, &err), &err,
-		 "invalid value 'AES-256' for --key-spec: expected one of AES_256|AES_128");
+	/* The tables' choices are KMS's KeySpec and KeyPairSpec values (botocore's
+	 * service model); a data key's size comes from its spec. */
+	assert_string_equal(KMSGEN_KEY_SPECS, "AES_256|AES_128");
+	assert_string_equal(KMSGEN_PAIR_SPECS, "RSA_2048|RSA_3072|RSA_4096|ECC_NIST_P256|ECC_NIST_P384|"
+					       "ECC_NIST_P521|ECC_SECG_P256K1");
 	assert_int_equal(kmsgen_key_spec_bytes("AES_256"), 32);
 	assert_int_equal(kmsgen_key_spec_bytes("AES_128"), 16);
 	assert_int_equal(kmsgen_key_spec_bytes("AES_512"), 0);
 	assert_int_equal(kmsgen_key_spec_bytes(NULL), 0);
-	for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++) {
-		assert_int_equal(kmsgen_pair_spec(pairs[i], &spec, &err), NK_OK);
-		assert_string_equal(spec, pairs[i]);
-	}
-	assert_int_equal(kmsgen_pair_spec("RSA_1024", &spec, &err), NK_USAGE);
-	assert_non_null(strstr(err.msg, "invalid value 'RSA_1024' for --pair: expected one of RSA_2048|"));
 }
 
 /* --- kms-genkey ---------------------------------------------------------------- */
 
-/* A kms-genkey command line as (name, value) pairs; NULL value for flags. */
+/* A kms-genkey command line as (name, value) pairs (NULL value for flags),
+ * already checked by type as kms-genkey's table does; the values are filled
+ * in as its run() does. */
 static int genkey(struct kmsgen_genkey *g, struct nk_err *err, ...)
 {
+	const char *key_id = NULL, *ctx[8], *grants[16], *name;
+	size_t nctx = 0, ngrant = 0;
 	va_list ap;
-	const char *name;
-	int rc = NK_OK;
+	int rc;
 
 	memset(g, 0, sizeof *g);
 	va_start(ap, err);
-	while (rc == NK_OK && (name = va_arg(ap, const char *))) {
+	while ((name = va_arg(ap, const char *))) {
 		const char *v = va_arg(ap, const char *);
 
-		rc = kmsgen_genkey_opt(g, name, v, err);
+		if (strcmp(name, "key-id") == 0)
+			key_id = v;
+		else if (strcmp(name, "context") == 0)
+			ctx[nctx++] = v;
+		else if (strcmp(name, "grant-token") == 0)
+			grants[ngrant++] = v;
+		else if (strcmp(name, "key-spec") == 0)
+			g->key_spec = v;
+		else if (strcmp(name, "bytes") == 0)
+			g->nbytes = strtoul(v, NULL, 10);
+		else if (strcmp(name, "pair") == 0)
+			g->pair = v;
+		else if (strcmp(name, "format") == 0)
+			g->format = strcmp(v, "kmstool") == 0 ? KMSGEN_GENKEY_KMSTOOL : KMSGEN_GENKEY_JSON;
+		else if (strcmp(name, "output") == 0)
+			g->output = v;
+		else if (strcmp(name, "plaintext-out") == 0)
+			g->plaintext_out = v;
+		else if (strcmp(name, "ciphertext-out") == 0)
+			g->ciphertext_out = v;
+		else
+			fail_msg("no kms-genkey option --%s here", name);
 	}
 	va_end(ap);
-	return rc == NK_OK ? kmsgen_genkey_check(g, err) : rc;
+	if ((rc = kmsopts_key_make(key_id, ctx, nctx, grants, ngrant, &g->key, err)))
+		return rc;
+	return kmsgen_genkey_check(g, err);
 }
 
 static void test_genkey_check(void **state)
 {
+	/* (--key-spec, --bytes and --pair exclude each other in kms-genkey's
+	 * option table: EXCL, kms-genkey.bats.) */
 	static const struct {
 		const char *a[10];
 		const char *msg;
 	} bad[] = {
 		{ { "key-spec", "AES_256" }, "--key-id is required" },
-		{ { "key-id", "k", "pair", "RSA_2048", "key-spec", "AES_256" },
-		  "--pair cannot be used with --key-spec (a key pair has its own spec)" },
-		{ { "key-id", "k", "bytes", "8", "pair", "ECC_NIST_P256" },
-		  "--pair cannot be used with --bytes (a key pair has its own spec)" },
-		{ { "key-id", "k", "key-spec", "AES_128", "bytes", "8" },
-		  "--key-spec and --bytes cannot be used together" },
 		{ { "key-id", "k" }, "one of --key-spec, --bytes or --pair is required" },
 		{ { "key-id", "k", "bytes", "8", "output", "x", "plaintext-out", "x" },
 		  "-o and --plaintext-out name the same file 'x'" },
 		{ { "key-id", "k", "bytes", "8", "plaintext-out", "y", "ciphertext-out", "y" },
 		  "--plaintext-out and --ciphertext-out name the same file 'y'" },
+		{ { "key-id", "k", "pair", "RSA_2048", "output", "z", "ciphertext-out", "z" },
+		  "-o and --ciphertext-out name the same file 'z'" },
 		{ { "key-id", "k", "bytes", "8", "plaintext-out", "-" },
 		  "the output and --plaintext-out cannot both write to standard output (use -o FILE)" },
 		{ { "key-id", "k", "bytes", "8", "output", "o", "plaintext-out", "-", "ciphertext-out", "-" },
@@ -199,10 +199,9 @@ static void test_genkey_check(void **state)
 	assert_int_equal(genkey(&g, &err, "key-id", "k", "pair", "RSA_4096", "format", "kmstool", NULL), NK_OK);
 	assert_int_equal(g.format, KMSGEN_GENKEY_KMSTOOL);
 	kmsgen_genkey_free(&g);
-	usage_is(genkey(&g, &err, "key-id", "k", "format", "yaml", NULL), &err,
-		 "invalid value 'yaml' for --format: expected one of json|kmstool");
-	kmsgen_genkey_free(&g);
-	assert_int_equal(genkey(&g, &err, "key-id", "k", "bytes", "1", "region", "x", NULL), KMSGEN_NOT_MINE);
+	/* The key's own checks come first (kmsopts). */
+	usage_is(genkey(&g, &err, "key-id", "k", "bytes", "1", "context", "a=1", "context", "a=2", NULL), &err,
+		 "--context key 'a' given twice");
 	kmsgen_genkey_free(&g);
 }
 
@@ -291,7 +290,7 @@ static void test_genkey_fields(void **state)
 	field_is(&f[0], "CIPHERTEXT", "BLOB");
 	field_is(&f[1], "PLAINTEXT", "\xa0\xa1\xa2");
 	/* --plaintext-out takes the key out of the main output */
-	g.plaintext_out = strdup("key.bin");
+	g.plaintext_out = "key.bin";
 	assert_int_equal(kmsgen_genkey_fields(&g, &r, f), 1);
 	field_is(&f[0], "CIPHERTEXT", "BLOB");
 	g.format = KMSGEN_GENKEY_JSON;
@@ -508,13 +507,8 @@ static void test_random(void **state)
 	kmsgen_random_req(&g, &req);
 	assert_int_equal(req.op, KMS_GENERATE_RANDOM);
 	body_is(&req, "{\"NumberOfBytes\": 32}");
-	usage_is(kmsgen_random_opt(&g, "bytes", "1025", &err), &err,
-		 "invalid value '1025' for --bytes: expected 1 to 1024");
-	usage_is(kmsgen_random_opt(&g, "format", "json", &err), &err,
-		 "invalid value 'json' for --format: expected one of raw|hex|base64|kmstool");
-	assert_int_equal(kmsgen_random_opt(&g, "bytes", "3", &err), NK_OK);
-	assert_int_equal(kmsgen_random_opt(&g, "output", path("rnd"), &err), NK_OK);
-	assert_int_equal(kmsgen_random_opt(&g, "key-id", "k", &err), KMSGEN_NOT_MINE);
+	g.nbytes = 3;
+	g.output = path("rnd");
 	assert_int_equal(kmsgen_random_check(&g, &err), NK_OK);
 	kmsgen_random_req(&g, &req);
 	body_is(&req, "{\"NumberOfBytes\": 3}");
@@ -547,30 +541,30 @@ static void test_random(void **state)
 	assert_string_equal(err.msg, "KMS sent 2 random bytes, 3 were asked for");
 	assert_int_equal(access(path("rnd"), F_OK), -1);
 	kms_resp_free(&r);
-	kmsgen_random_free(&g);
 }
 
 /* --- kms-encrypt -------------------------------------------------------------------- */
 
 static void test_encrypt_check(void **state)
 {
+	/* (--plaintext-file - with --credentials -: the option tables' STDIN,
+	 * test_kmsopts and kms-encrypt.bats.) */
+	static const char *const none[] = { NULL };
 	struct kmsgen_encrypt g = { 0 };
 	struct nk_err err;
 
-	usage_is(kmsgen_encrypt_check(&g, NULL, &err), &err, "--key-id is required");
-	assert_int_equal(kmsgen_encrypt_opt(&g, "key-id", "alias/test", &err), NK_OK);
-	usage_is(kmsgen_encrypt_check(&g, NULL, &err), &err,
+	usage_is(kmsgen_encrypt_check(&g, &err), &err, "--key-id is required");
+	assert_int_equal(kmsopts_key_make("alias/test", none, 0, none, 0, &g.key, &err), NK_OK);
+	usage_is(kmsgen_encrypt_check(&g, &err), &err,
 		 "--plaintext-file is required (FILE, or - for standard input)");
-	assert_int_equal(kmsgen_encrypt_opt(&g, "plaintext-file", "-", &err), NK_OK);
-	usage_is(kmsgen_encrypt_check(&g, "-", &err), &err,
-		 "--plaintext-file and --credentials cannot both read standard input");
-	assert_int_equal(kmsgen_encrypt_opt(&g, "output", path("ct"), &err), NK_OK);
-	assert_int_equal(kmsgen_encrypt_check(&g, "creds.json", &err), NK_OK);
-	usage_is(kmsgen_encrypt_opt(&g, "format", "hex", &err), &err,
-		 "invalid value 'hex' for --format: expected one of raw|base64");
-	assert_int_equal(kmsgen_encrypt_opt(&g, "encryption-algorithm", "RSA", &err), NK_USAGE);
-	assert_int_equal(kmsgen_encrypt_opt(&g, "nsm", "x", &err), KMSGEN_NOT_MINE);
+	g.plaintext_file = "-";
+	g.output = path("ct");
+	assert_int_equal(kmsgen_encrypt_check(&g, &err), NK_OK);
+	g.format = KMSGEN_ENCRYPT_BASE64;
+	g.output = NULL;
+	assert_int_equal(kmsgen_encrypt_check(&g, &err), NK_OK);  /* text to a terminal is fine */
 	kmsgen_encrypt_free(&g);
+	assert_null(g.key.key_id);
 }
 
 static void test_encrypt_read(void **state)
@@ -584,26 +578,22 @@ static void test_encrypt_read(void **state)
 	write_file(path("empty"), "", 0);
 	write_file(path("max"), big, KMSGEN_PLAINTEXT_MAX);
 	write_file(path("over"), big, sizeof big);
-	assert_int_equal(kmsgen_encrypt_opt(&g, "plaintext-file", path("empty"), &err), NK_OK);
+	g.plaintext_file = path("empty");
 	assert_int_equal(kmsgen_encrypt_read(&g, &err), NK_DATA);
 	snprintf(msg, sizeof msg, "'%s' is empty: Encrypt takes 1 to 4096 bytes", path("empty"));
 	assert_string_equal(err.msg, msg);
-	free(g.plaintext_file);
-	g.plaintext_file = strdup(path("over"));
+	g.plaintext_file = path("over");
 	assert_int_equal(kmsgen_encrypt_read(&g, &err), NK_DATA);
 	snprintf(msg, sizeof msg, "'%s' is too large for Encrypt (more than 4096 bytes): "
 		 "encrypt a data key from kms-genkey instead", path("over"));
 	assert_string_equal(err.msg, msg);
-	free(g.plaintext_file);
-	g.plaintext_file = strdup(dir);
+	g.plaintext_file = dir;
 	assert_int_equal(kmsgen_encrypt_read(&g, &err), NK_IO);
 	assert_non_null(strstr(err.msg, "Is a directory"));
-	free(g.plaintext_file);
-	g.plaintext_file = strdup(path("missing"));
+	g.plaintext_file = path("missing");
 	assert_int_equal(kmsgen_encrypt_read(&g, &err), NK_IO);
 	assert_non_null(strstr(err.msg, "No such file or directory"));
-	free(g.plaintext_file);
-	g.plaintext_file = strdup(path("max"));
+	g.plaintext_file = path("max");
 	assert_int_equal(kmsgen_encrypt_read(&g, &err), NK_OK);
 	assert_int_equal(g.plaintext->len, KMSGEN_PLAINTEXT_MAX);
 	kmsgen_encrypt_free(&g);
@@ -611,6 +601,7 @@ static void test_encrypt_read(void **state)
 
 static void test_encrypt_body_and_write(void **state)
 {
+	static const char *const ctx[] = { "app=x" }, *const grants[] = { "G" };
 	struct kmsgen_encrypt g = { 0 };
 	struct kms_req req;
 	struct kms_resp r;
@@ -619,23 +610,21 @@ static void test_encrypt_body_and_write(void **state)
 	size_t n;
 
 	write_file(path("pt"), "hello", 5);
-	assert_int_equal(kmsgen_encrypt_opt(&g, "key-id", "alias/test", &err), NK_OK);
-	assert_int_equal(kmsgen_encrypt_opt(&g, "plaintext-file", path("pt"), &err), NK_OK);
-	assert_int_equal(kmsgen_encrypt_opt(&g, "context", "app=x", &err), NK_OK);
-	assert_int_equal(kmsgen_encrypt_opt(&g, "grant-token", "G", &err), NK_OK);
+	assert_int_equal(kmsopts_key_make("alias/test", ctx, 1, grants, 1, &g.key, &err), NK_OK);
+	g.plaintext_file = path("pt");
 	assert_int_equal(kmsgen_encrypt_read(&g, &err), NK_OK);
 	kmsgen_encrypt_req(&g, &req);
 	assert_int_equal(req.op, KMS_ENCRYPT);
 	/* no Recipient: Encrypt takes no attestation */
 	body_is(&req, "{\"KeyId\": \"alias/test\", \"Plaintext\": \"aGVsbG8=\", "
 		      "\"EncryptionContext\": {\"app\": \"x\"}, \"GrantTokens\": [\"G\"]}");
-	assert_int_equal(kmsgen_encrypt_opt(&g, "encryption-algorithm", "RSAES_OAEP_SHA_256", &err), NK_OK);
+	g.algorithm = "RSAES_OAEP_SHA_256";
 	kmsgen_encrypt_req(&g, &req);
 	body_is(&req, "{\"KeyId\": \"alias/test\", \"Plaintext\": \"aGVsbG8=\", \"EncryptionAlgorithm\": "
 		      "\"RSAES_OAEP_SHA_256\", \"EncryptionContext\": {\"app\": \"x\"}, \"GrantTokens\": [\"G\"]}");
 
 	fake_resp(&r, 0, 1);
-	assert_int_equal(kmsgen_encrypt_opt(&g, "output", path("ct"), &err), NK_OK);
+	g.output = path("ct");
 	assert_int_equal(kmsgen_encrypt_write(&g, &r, &err), NK_OK);
 	s = slurp(path("ct"), &n);
 	assert_int_equal(n, 4);
@@ -653,7 +642,7 @@ static void test_encrypt_body_and_write(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bytes_and_specs),
+		cmocka_unit_test(test_specs),
 		cmocka_unit_test(test_genkey_check),
 		cmocka_unit_test(test_genkey_bodies),
 		cmocka_unit_test(test_genkey_fields),

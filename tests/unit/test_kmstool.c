@@ -139,8 +139,12 @@ static void test_parse_short_inline_repeat(void **state)
 
 static void test_parse_token_empty(void **state)
 {
-	/* AWS's tool signs with an empty token as with none. */
+	/* AWS's tool signs with an empty token as with none; the last one given
+	 * counts, as for every option. */
 	const char *w[] = { "genrandom", "--aws-session-token", "", "--length", "1", NULL };
+	const char *later[] = { "genrandom", "-t", TOK, "--aws-session-token", "", "--length", "1", NULL };
+	const char *again[] = { "genrandom", "-t", "", "--aws-session-token=" TOK, "--length", "1", NULL };
+	const char *wrapped[] = { "decrypt", "--ciphertext", "Zm9v\r\nYmFy\n", NULL };
 	struct kmstool_args a;
 	struct nk_err err;
 	struct av v;
@@ -149,6 +153,23 @@ static void test_parse_token_empty(void **state)
 	av_make(&v, w);
 	assert_int_equal(kmstool_parse(v.argc, v.argv, &a, &err), NK_OK);
 	assert_null(a.creds.token);
+	kmstool_args_free(&a);
+	av_free(&v);
+	av_make(&v, later);
+	assert_int_equal(kmstool_parse(v.argc, v.argv, &a, &err), NK_OK);
+	assert_null(a.creds.token);
+	assert_true(all_x(v.argv[3], strlen(TOK)));
+	kmstool_args_free(&a);
+	av_free(&v);
+	av_make(&v, again);
+	assert_int_equal(kmstool_parse(v.argc, v.argv, &a, &err), NK_OK);
+	assert_string_equal((char *)a.creds.token->p, TOK);
+	kmstool_args_free(&a);
+	av_free(&v);
+	/* base64 as base64(1) wraps it is a ciphertext (test_request decodes it). */
+	av_make(&v, wrapped);
+	assert_int_equal(kmstool_parse(v.argc, v.argv, &a, &err), NK_OK);
+	assert_string_equal(a.ciphertext, "Zm9v\r\nYmFy\n");
 	kmstool_args_free(&a);
 	av_free(&v);
 }
@@ -240,6 +261,20 @@ static void test_parse_errors(void **state)
 		  "invalid value '4294967295' for --proxy-port: expected 1 to 4294967294" },
 		{ { "genrandom", "--region", "" }, "--region must not be empty" },
 		{ { "decrypt", "--ciphertext", "" }, "--ciphertext must not be empty" },
+		/* The table's types (cli_take): no control characters but a wrapped
+		 * ciphertext's line ends; no empty credential but the token. */
+		{ { "genrandom", "--region", "us-east-1\n" },
+		  "--region must not contain control characters (byte 10 is 0x0a)" },
+		{ { "decrypt", "--ciphertext", "AQ\x7f" "D" },
+		  "--ciphertext must not contain control characters (byte 3 is 0x7f)" },
+		{ { "decrypt", "--key-id", "alias/a\rb" },
+		  "--key-id must not contain control characters (byte 8 is 0x0d)" },
+		{ { "genrandom", "--aws-access-key-id", "" }, "--aws-access-key-id must not be empty" },
+		{ { "genrandom", "--aws-secret-access-key", "" }, "--aws-secret-access-key must not be empty" },
+		{ { "genrandom", "-s", "sec\x01" SK }, "--aws-secret-access-key must not contain control characters "
+						       "(byte 4 is 0x01)" },
+		{ { "genrandom", "--aws-session-token", "to\nken" }, "--aws-session-token must not contain control "
+								   "characters (byte 3 is 0x0a)" },
 	};
 	struct kmstool_args a;
 	struct nk_err err;
@@ -910,16 +945,29 @@ static void test_exit_codes(void **state)
 static void test_table(void **state)
 {
 	(void)state;
-	/* The ids index kmstool_opt_cmds; short letters are AWS's optstring's. */
+	/* The ids index the table; short letters are AWS's optstring's; CMDS
+	 * bits are the commands of kmstool_tool.commands, in enum kmstool_cmd's
+	 * order. */
 	const char *aws = "r:x:k:s:t:c:K:p:a:l:";
+	const unsigned all = KMSTOOL_DECRYPT | KMSTOOL_GENKEY | KMSTOOL_GENRANDOM;
 	size_t n = 0;
 
 	for (const struct cli_opt *o = kmstool_opts; o->name; o++, n++) {
 		assert_int_equal(o->id, (int)n + 1);
 		assert_non_null(strchr(aws, o->short_name));
-		assert_true(kmstool_opt_cmds[o->id] != 0);
+		assert_int_equal(o->cmds & ~all, 0);
+		assert_int_equal(o->type == CLI_SECRET, o->id == KMSTOOL_OPT_SECRET_ACCESS_KEY ||
+							 o->id == KMSTOOL_OPT_SESSION_TOKEN);
 	}
 	assert_int_equal(n, KMSTOOL_NOPTS - 1);
+	assert_ptr_equal(kmstool_tool.opts, kmstool_opts);
+	assert_string_equal(kmstool_tool.commands, "decrypt|genkey|genrandom");
+	assert_string_equal(kmstool_cmd_name(KMSTOOL_DECRYPT), "decrypt");
+	assert_string_equal(kmstool_cmd_name(KMSTOOL_GENKEY), "genkey");
+	assert_true(kmstool_tool.last_wins);
+	assert_int_equal(kmstool_opts[KMSTOOL_OPT_LENGTH - 1].cmds, KMSTOOL_GENRANDOM);
+	assert_int_equal(kmstool_opts[KMSTOOL_OPT_KEY_ID - 1].cmds, KMSTOOL_DECRYPT | KMSTOOL_GENKEY);
+	assert_int_equal(kmstool_opts[KMSTOOL_OPT_REGION - 1].cmds, 0);
 }
 
 int main(void)

@@ -25,7 +25,7 @@
 #include "util/cose.h"
 #include "util/enc.h"
 #include "util/io.h"
-#include "nsm/nsm.h"
+#include "nsm/nsm_msg.h"
 #include "sim/nsmsim.h"
 #include "sim/nsmsim_pki.h"
 

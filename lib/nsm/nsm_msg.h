@@ -1,14 +1,13 @@
-/* nsm: the Nitro Secure Module protocol (DESIGN §4.3): typed requests and
- * responses in their serde-CBOR encoding (shared by the client tools and
- * nsm-sim), and the two transports, the /dev/nsm ioctl and nsm-sim's
- * "unix:PATH" SOCK_SEQPACKET socket, which carry the same bytes.
+/* nsm_msg: the Nitro Secure Module protocol's messages (DESIGN §4.3): typed
+ * requests and responses and their serde-CBOR encoding, shared by the client
+ * tools (through nsm_dev) and nsm-sim.  No I/O here: nsm_dev carries the bytes.
  *
  * Encoding: unit variants are a bare text string ("DescribeNSM",
  * "GetRandom", "LockPCR", "LockPCRs"), the others a one-entry map
  * {"Name": {fields in declaration order}}; absent options are null; byte
  * fields are byte strings (decoders also accept arrays of small ints). */
-#ifndef NK_NSM_H
-#define NK_NSM_H
+#ifndef NK_NSM_MSG_H
+#define NK_NSM_MSG_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -16,25 +15,13 @@
 #include "util/err.h"
 #include "eif/pcr.h"
 
-#define NSM_DEVICE "/dev/nsm"
-#define NSM_ENV "NITROKIT_NSM"
+/* The driver's limits, which the codec enforces too so that nsm-sim and the
+ * device accept the same messages. */
 #define NSM_REQUEST_MAX 0x1000     /* the driver refuses larger requests */
 #define NSM_RESPONSE_MAX 0x3000    /* the driver's response buffer */
 #define NSM_FIELD_MAX 1024         /* user_data, nonce, public_key: each at most this */
 #define NSM_RANDOM_LEN 256         /* GetRandom's answer */
 #define NSM_MAX_PCRS 32
-/* _IOWR(0x0A, 0, struct nsm_raw): struct nsm_raw is 2 x {u64 addr, u64 len}. */
-#define NSM_IOCTL_RAW 0xC0200A00u
-
-struct nsm_iovec {
-	uint64_t addr;
-	uint64_t len;
-};
-/* The kernel's ABI, defined here because older kernel headers lack it. */
-struct nsm_raw {
-	struct nsm_iovec request;
-	struct nsm_iovec response;
-};
 
 enum nsm_op {
 	NSM_OP_DESCRIBE_PCR,
@@ -121,31 +108,5 @@ void nsm_response_clear(struct nsm_response *r);
  * keeps: the op's own fields only; a NULL digest counts as "SHA384"). */
 int nsm_request_equal(const struct nsm_request *a, const struct nsm_request *b);
 int nsm_response_equal(const struct nsm_response *a, const struct nsm_response *b);
-
-/* --- Transports ------------------------------------------------------------ */
-
-struct nsm_conn;
-
-/* spec: "/dev/nsm" (or any path: the ioctl device) or "unix:PATH" (nsm-sim);
- * NULL means $NITROKIT_NSM, else /dev/nsm.  A missing device is NK_IO with
- * "cannot open '/dev/nsm': ... (not inside a Nitro Enclave? set
- * NITROKIT_NSM=unix:PATH to use nsm-sim)". */
-int nsm_open(const char *spec, struct nsm_conn **c, struct nk_err *err);
-void nsm_close(struct nsm_conn *c);
-
-/* How long a unix: call waits for nsm-sim's answer (default 30000 ms; the
- * device has no timeout).  0 waits forever. */
-void nsm_set_timeout(struct nsm_conn *c, unsigned ms);
-
-/* One raw exchange: req (at most NSM_REQUEST_MAX) in, the response into
- * resp (capacity *resp_len in, length out).  Transport failures are NK_IO. */
-int nsm_call_raw(struct nsm_conn *c, const unsigned char *req, size_t req_len,
-		 unsigned char *resp, size_t *resp_len, struct nk_err *err);
-
-/* Encode, exchange, decode.  An {"Error": code} answer is NK_REMOTE with
- * "the NSM refused <Op>: <Code> (<text>)"; an answer of another operation
- * than asked is NK_DATA ("the NSM answered <X> to <Y>"). */
-int nsm_exec(struct nsm_conn *c, const struct nsm_request *req, struct nsm_response *resp,
-	     struct nk_err *err);
 
 #endif
