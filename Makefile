@@ -122,10 +122,16 @@ deps-check:
 	@scripts/deps.sh --check || scripts/deps.sh
 
 check: deps-check
+	@scripts/check-layers.sh
 	@$(MAKE) --no-print-directory check-build
 	@scripts/run-tests.sh
 
 check-build: all $(UNIT_BIN) $(FUZZ_RUN)
+
+# The layer rule of DESIGN §2: includes go down the layers only, and nothing
+# below lib/tool prints or exits (scripts/check-layers.sh).
+check-layers:
+	@scripts/check-layers.sh
 
 demo: deps-check
 	@$(MAKE) --no-print-directory all
@@ -163,10 +169,10 @@ clean:
 	  tests/fuzz/*.replay tests/fuzz/*.fuzzer tests/fuzz/corpus/*.work
 
 help:
-	@echo 'targets: all deps check demo install uninstall fuzz bench completions clean'
+	@echo 'targets: all deps check check-layers demo install uninstall fuzz bench completions clean'
 	@echo 'variables: PREFIX DESTDIR V=1 SANITIZE=address,undefined FUZZ_SECONDS'
 
-.PHONY: all deps deps-check check check-build demo bench fuzz install uninstall completions clean help FORCE
+.PHONY: all deps deps-check check check-build check-layers demo bench fuzz install uninstall completions clean help FORCE
 .SECONDARY:
 
 -include $(wildcard lib/*/*.d cmd/*/*.d tests/unit/*.d tests/fuzz/*.d)

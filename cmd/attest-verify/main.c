@@ -14,6 +14,7 @@
 #include "util/enc.h"
 #include "util/io.h"
 #include "util/jsonx.h"
+#include "tool/out.h"
 #include "policy/policy_attest.h"
 #include "policy/policy_eval.h"
 #include "tool/attest_out.h"
@@ -183,7 +184,7 @@ static int run(const struct cli *c, int *deny, struct nk_err *err)
 	if (policy)
 		rc = decide(c, policy, &p, deny, err);
 	else if (!(rc = attest_to_json(&p, !no_verify, &checks, &out, err)))
-		rc = cli_pick(c, OPT_FORMAT, 0) ? attest_out_text(out, stdout, err) : jsonx_print(out, stdout, err);
+		rc = cli_pick(c, OPT_FORMAT, 0) ? attest_out_text(out, stdout, err) : out_json(out, err);
 out:
 	json_decref(out);
 	json_decref(policy);

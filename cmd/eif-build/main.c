@@ -6,7 +6,7 @@
 
 #include "tool/cli.h"
 #include "eif/eifbuild.h"
-#include "util/jsonx.h"
+#include "tool/out.h"
 #include "eif/meas.h"
 
 /* Standard input ('-') for two inputs, and -o -, are refused by eifbuild_run
@@ -82,7 +82,7 @@ static int run(const struct cli *c, struct nk_err *err)
 	trace_sections(&hdr);
 	if (!(j = meas_map(&m)))
 		return err_set(err, NK_IO, "out of memory");
-	rc = jsonx_print(j, stdout, err);
+	rc = out_json(j, err);
 	json_decref(j);
 	return rc;
 }

@@ -61,7 +61,7 @@ static int decrypt(void *p, const unsigned char *blob, size_t n, struct kms_resp
 static void report(void *p, const struct nk_err *e)
 {
 	(void)p;
-	err_print(e);
+	cli_print_err(e);
 }
 
 static int run(const struct cli *cl, struct nk_err *err)

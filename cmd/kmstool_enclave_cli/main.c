@@ -95,7 +95,7 @@ int main(int argc, char **argv)
 	cli_process_init(tool->name);
 	rc = kmstool_parse(argc, argv, &a, &err);
 	cli_verbose = a.verbose;
-	err_quiet = a.quiet;
+	cli_quiet = a.quiet;
 	if (rc == NK_OK && (a.version || a.completion)) {
 		if (a.version)
 			cli_print_version(tool);

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "tool/cli.h"
-#include "util/jsonx.h"
+#include "tool/out.h"
 #include "tool/nsmtool.h"
 
 #define COMMANDS "describe|extend|lock|info"
@@ -111,11 +111,11 @@ static int run(const struct cli *c, struct nk_err *err)
 	switch (c->cmd) {
 	case CMD_DESCRIBE:
 		if (!(rc = nsmtool_describe_pcrs(conn, w.index, w.nindex, &j, err)))
-			rc = jsonx_print(j, stdout, err);
+			rc = out_json(j, err);
 		break;
 	case CMD_INFO:
 		if (!(rc = nsmtool_describe_nsm(conn, &j, err)))
-			rc = jsonx_print(j, stdout, err);
+			rc = out_json(j, err);
 		break;
 	case CMD_EXTEND:
 		if (!(rc = nsmtool_extend(conn, w.index[0], w.data.p, w.data.len, value, err)))

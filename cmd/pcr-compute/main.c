@@ -8,7 +8,7 @@
 #include "tool/cli.h"
 #include "eif/eif.h"
 #include "util/io.h"
-#include "util/jsonx.h"
+#include "tool/out.h"
 #include "eif/meas.h"
 #include "eif/pcr.h"
 
@@ -113,9 +113,9 @@ static int run(const struct cli *c, struct nk_err *err)
 		if ((rc = meas_describe(&m, &e, &desc, err)))
 			err_prefix(err, "'%s'", io_name(eif));
 		else
-			rc = jsonx_print(desc, stdout, err);
+			rc = out_json(desc, err);
 	} else {
-		rc = meas_print(&m, (enum meas_format)format, stdout, err);
+		rc = out_meas(&m, (enum meas_format)format, err);
 	}
 out:
 	json_decref(desc);

@@ -105,6 +105,15 @@ static int take_values(struct ctx *x, struct nk_err *err)
 	return NK_OK;
 }
 
+/* One line of --check's output per finding. */
+static int print_finding(void *f, const char *level, const char *where, const char *msg,
+			 struct nk_err *err)
+{
+	if (fprintf(f, "%s: %s: %s\n", level, where, msg) < 0)
+		return err_set(err, NK_IO, "write error:");
+	return NK_OK;
+}
+
 /* --check: the findings go to stdout (or -o); error-level ones make exit 1. */
 static int check(struct ctx *x, struct nk_err *err)
 {
@@ -117,7 +126,7 @@ static int check(struct ctx *x, struct nk_err *err)
 	if (!rc && !f)
 		rc = err_set(err, NK_IO, "out of memory");
 	if (f) {
-		rc = policy_check(in, len, f, &x->lint_errors, err);
+		rc = policy_check(in, len, print_finding, f, &x->lint_errors, err);
 		if (fclose(f) == EOF && !rc)
 			rc = err_set(err, NK_IO, "out of memory");
 	}
@@ -131,12 +140,12 @@ static int check(struct ctx *x, struct nk_err *err)
 static void warn(const struct ctx *x)
 {
 	if (policy_spec_ops(&x->s) & POLICY_GENERATE_RANDOM)
-		err_warn("kms:GenerateRandom has no key: a key policy cannot grant it; put the same condition in an IAM policy");
+		cli_warn("kms:GenerateRandom has no key: a key policy cannot grant it; put the same condition in an IAM policy");
 	if (x->s.debug)
-		err_warn("--debug-mode admits any debug-mode enclave (all-zero PCRs): never use this policy in production");
+		cli_warn("--debug-mode admits any debug-mode enclave (all-zero PCRs): never use this policy in production");
 	if (!cli_given(x->cli, OPT_MERGE) && !cli_given(x->cli, OPT_STATEMENTS) && !x->s.admins.n &&
 	    (!x->s.account[0] || x->s.no_root))
-		err_warn("no %s or --admin: nobody can change this key policy afterwards",
+		cli_warn("no %s or --admin: nobody can change this key policy afterwards",
 			 x->s.account[0] ? "root statement" : "--account");
 }
 

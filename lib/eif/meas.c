@@ -49,31 +49,34 @@ json_t *meas_map(const struct meas *m)
 	return o;
 }
 
-int meas_print(const struct meas *m, enum meas_format fmt, FILE *f, struct nk_err *err)
+int meas_render(const struct meas *m, enum meas_format fmt, char **text, struct nk_err *err)
 {
+	/* env: one "PCRnn=hex\n" line per value, PCR_COUNT of them and "PCR=" */
+	size_t cap = (PCR_COUNT + 1) * (sizeof "PCR31=\n" - 1 + PCR_HEX_LEN) + 1, len = 0;
 	char hex[PCR_HEX_LEN + 1];
 	json_t *o;
-	int rc;
 
+	*text = NULL;
 	switch (fmt) {
 	case MEAS_JSON:
-		o = json_pack("{s:o}", "Measurements", meas_map(m));
-		if (!o)
-			return err_set(err, NK_IO, "out of memory");
-		rc = jsonx_print(o, f, err);
+		if ((o = json_pack("{s:o}", "Measurements", meas_map(m))))
+			*text = jsonx_pretty(o);
 		json_decref(o);
-		return rc;
+		break;
 	case MEAS_ENV:
+		if (!(*text = malloc(cap)))
+			break;
+		**text = 0;
 		for (unsigned i = 0; i < PCR_COUNT; i++)
 			if (m->have[i]) {
 				enc_hex(m->pcr[i], PCR_LEN, hex);
-				fprintf(f, "PCR%u=%s\n", i, hex);
+				len += (size_t)snprintf(*text + len, cap - len, "PCR%u=%s\n", i, hex);
 			}
 		if (m->have_input) {
 			enc_hex(m->input, PCR_LEN, hex);
-			fprintf(f, "PCR=%s\n", hex);
+			snprintf(*text + len, cap - len, "PCR=%s\n", hex);
 		}
-		return NK_OK;
+		break;
 	case MEAS_HEX:
 		if (meas_count(m) != 1)
 			return err_set(err, NK_USAGE, "--format hex prints one value, but %u were computed",
@@ -83,10 +86,13 @@ int meas_print(const struct meas *m, enum meas_format fmt, FILE *f, struct nk_er
 				enc_hex(m->pcr[i], PCR_LEN, hex);
 		if (m->have_input)
 			enc_hex(m->input, PCR_LEN, hex);
-		fprintf(f, "%s\n", hex);
-		return NK_OK;
+		if ((*text = malloc(sizeof hex + 1)))
+			snprintf(*text, sizeof hex + 1, "%s\n", hex);
+		break;
+	default:
+		return err_set(err, NK_USAGE, "unknown format");
 	}
-	return err_set(err, NK_USAGE, "unknown format");
+	return *text ? NK_OK : err_set(err, NK_IO, "out of memory");
 }
 
 /* describe-eif flattens CustomMetadata's keys into Metadata (serde flatten). */

@@ -1,11 +1,10 @@
-/* meas: a set of measurements (PCR values) and nitro-cli's ways of printing
+/* meas: a set of measurements (PCR values) and nitro-cli's ways of showing
  * them: the {"Measurements": {...}} JSON of build-enclave/describe-eif, env
  * lines for `eval`, one bare hex value.  Shared by pcr-compute and
  * eif-build, and read back by policy-gen. */
 #ifndef NK_MEAS_H
 #define NK_MEAS_H
 
-#include <stdio.h>
 #include <jansson.h>
 
 #include "eif/eif.h"
@@ -34,8 +33,9 @@ unsigned meas_count(const struct meas *m);
 /* The bare map {"HashAlgorithm", "PCR0", ..., "PCR"} in numeric order. */
 json_t *meas_map(const struct meas *m);
 
-/* Print in one of the formats; hex needs exactly one value (NK_USAGE otherwise). */
-int meas_print(const struct meas *m, enum meas_format fmt, FILE *f, struct nk_err *err);
+/* The text of one of the formats, newline-terminated, malloc'd into *text
+ * (lib/tool/out.c prints it); hex needs exactly one value (NK_USAGE otherwise). */
+int meas_render(const struct meas *m, enum meas_format fmt, char **text, struct nk_err *err);
 
 /* Read measurements back: pcr-compute's {"Measurements": {...}} (its
  * --describe form too) or eif_build's bare map.  "PCR<N>" (0-31) must be 96

@@ -19,7 +19,7 @@
 #include "kms/relay.h"
 #include "util/secmem.h"
 
-/* Where CURLOPT_RESOLVE sends the KMS host on the foreign transports: the
+/* Where CURLOPT_RESOLVE sends the URL's host on the foreign transports: the
  * opensocket callback replaces it before any connect(), and being TEST-NET-1
  * it would go nowhere if it ever were used. */
 #define PLACEHOLDER_IP "192.0.2.1"
@@ -29,6 +29,7 @@ struct http_client {
 	struct curl_slist *resolve;
 	char *url;
 	char where[64];                /* " through vsock '3:8000'", or "" */
+	char at[40];                   /* "KMS at " for "cannot reach KMS at 'URL'", or "" */
 	enum http_transport transport;
 	unsigned cid, port;
 	char abstract_name[HTTP_ABSTRACT_MAX + 1];
@@ -51,21 +52,6 @@ static void global_init(void)
 	 * (Encrypt's plaintext) are wiped when it frees them. */
 	global_rc = curl_global_init_mem(CURL_GLOBAL_DEFAULT, secmem_lib_malloc, secmem_lib_free,
 					 secmem_lib_realloc, secmem_lib_strdup, secmem_lib_calloc);
-}
-
-int http_kms_host(const char *region, int fips, char *out, size_t size, struct nk_err *err)
-{
-	size_t n = region ? strlen(region) : 0;
-	int w;
-
-	if (n == 0 || n > 32 || strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") != n ||
-	    region[0] == '-')
-		return err_set(err, NK_USAGE, "invalid region '%s'", region ? region : "");
-	w = snprintf(out, size, "kms%s.%s.amazonaws.com%s", fips ? "-fips" : "", region,
-		     strncmp(region, "cn-", 3) == 0 ? ".cn" : "");
-	if (w < 0 || (size_t)w >= size)
-		return err_set(err, NK_USAGE, "region '%s' too long", region);
-	return NK_OK;
 }
 
 int http_parse_vsock(const char *s, unsigned *cid, unsigned *port, struct nk_err *err)
@@ -109,11 +95,10 @@ long http_backoff_ms(int n, long base_ms, long cap_ms)
 
 int http_default_retryable(const struct http_resp *r, void *arg)
 {
-	return r->status == 429 || (r->status >= 500 && r->status <= 599) ||
-	       strncmp(r->error_type, "ThrottlingException", 19) == 0;
+	return r->status == 429 || (r->status >= 500 && r->status <= 599);
 }
 
-/* Failures of this machine, not of the way to KMS: a CA bundle that cannot
+/* Failures of this machine, not of the way to the peer: a CA bundle that cannot
  * be read, memory for the answer (DESIGN §3: local I/O, exit 4). */
 static int local_failure(CURLcode rc)
 {
@@ -346,6 +331,8 @@ int http_open(const struct http_opts *o, struct http_client **out, struct nk_err
 		goto out;
 	}
 	c->transport = o->transport;
+	if (o->peer && *o->peer)
+		snprintf(c->at, sizeof c->at, "%s at ", o->peer);
 	c->retries = o->retries < 0 ? HTTP_DEFAULT_RETRIES : o->retries;
 	c->base_ms = o->backoff_base_ms > 0 ? o->backoff_base_ms : HTTP_BACKOFF_BASE_MS;
 	c->cap_ms = o->backoff_cap_ms > 0 ? o->backoff_cap_ms : HTTP_BACKOFF_CAP_MS;
@@ -400,8 +387,8 @@ int http_open(const struct http_opts *o, struct http_client **out, struct nk_err
 	if (o->transport != HTTP_TCP)
 		curl_easy_setopt(h, CURLOPT_PROXY, "");
 	if (o->transport != HTTP_TCP && start_relay(c, o) == NK_OK) {
-		/* curl talks to the relay's socket; the URL still names KMS, so
-		 * TLS, SNI and Host are KMS's and no name is resolved. */
+		/* curl talks to the relay's socket; the URL still names the peer,
+		 * so TLS, SNI and Host are its own and no name is resolved. */
 		if (curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, relay_path(c->relay)) != CURLE_OK) {
 			rc = err_set(err, NK_IO, "cannot use a unix socket with this libcurl");
 			goto out;
@@ -515,7 +502,7 @@ int http_post_each(struct http_client *c, http_request_fn request, void *rarg, h
 		if (attempt > 0)
 			sleep_ms(http_backoff_ms(attempt - 1, c->base_ms, c->cap_ms));
 		/* Asked anew for every attempt: a retry after a long backoff needs a
-		 * fresh signature date (and KMS a fresh enough document). */
+		 * fresh signature date (and KMS a fresh enough document: kmsclient). */
 		if ((rc = request(rarg, attempt, &rq, err)))
 			goto out;
 		curl_slist_free_all(hl);
@@ -544,7 +531,7 @@ int http_post_each(struct http_client *c, http_request_fn request, void *rarg, h
 			goto out;
 		}
 		if (local_failure(cc)) {
-			rc = err_set(err, NK_IO, "cannot talk to KMS at '%s': %s", c->url,
+			rc = err_set(err, NK_IO, "cannot talk to %s'%s': %s", c->at, c->url,
 				     c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
 			goto out;
 		}
@@ -555,8 +542,8 @@ int http_post_each(struct http_client *c, http_request_fn request, void *rarg, h
 			 * relay knows why the proxy could not be reached. */
 			if (c->relay)
 				relay_last_error(c->relay, why, sizeof why);
-			rc = err_set(err, NK_TRANSPORT, "cannot reach KMS at '%s'%s: %s (after %d attempt%s)",
-				     c->url, c->where,
+			rc = err_set(err, NK_TRANSPORT, "cannot reach %s'%s'%s: %s (after %d attempt%s)",
+				     c->at, c->url, c->where,
 				     why[0] ? why : c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc),
 				     resp->attempts, resp->attempts == 1 ? "" : "s");
 			goto out;

@@ -1,4 +1,6 @@
-/* http: POST requests to KMS over libcurl (DESIGN §4.5), with retries.
+/* http: POST requests over libcurl, with retries (KMS's transport, DESIGN
+ * §4.5; what KMS is, its host names and which of its errors are retried,
+ * live in kms.h and kmsclient.c).
  *
  * One client (one curl easy handle) per process, reused for every call, so a
  * batch runs over one kept-alive connection.  Three ways to reach the server:
@@ -43,6 +45,8 @@ struct http_opts {
 	long backoff_base_ms;          /* 0: HTTP_BACKOFF_BASE_MS (tests make it small) */
 	long backoff_cap_ms;           /* 0: HTTP_BACKOFF_CAP_MS */
 	int verbose;                   /* curl's trace on stderr */
+	const char *peer;              /* who the URL is, for messages: "KMS" gives
+	                                * "cannot reach KMS at 'URL'"; NULL "cannot reach 'URL'" */
 };
 
 struct http_resp {
@@ -58,7 +62,8 @@ struct http_resp {
 };
 
 /* Decides whether a complete non-2xx answer is worth another attempt.  NULL
- * means the default: 429, 5xx, or an x-amzn-ErrorType of ThrottlingException. */
+ * means the default: 429 or 5xx (a service with its own rule, as KMS's
+ * ThrottlingException in a 400, passes it). */
 typedef int (*http_retry_fn)(const struct http_resp *r, void *arg);
 int http_default_retryable(const struct http_resp *r, void *arg);
 
@@ -82,14 +87,14 @@ typedef int (*http_request_fn)(void *arg, int attempt, struct http_request *rq, 
 /* POST body with headers ("Name: value") to the client's URL.  Connection
  * errors, timeouts and retryable statuses are retried with capped exponential
  * backoff and full jitter.  NK_OK whenever an HTTP answer came back, whatever
- * its status (the last one when retries ran out: the caller makes the KMS
- * error of it); NK_TRANSPORT "cannot reach KMS at 'URL': <curl error> (after N
- * attempts)" when none did; NK_DATA when the body exceeds HTTP_MAX_BODY.
+ * its status (the last one when retries ran out: the caller makes the service's
+ * error of it); NK_TRANSPORT "cannot reach PEER at 'URL': <curl error> (after
+ * N attempts)" when none did; NK_DATA when the body exceeds HTTP_MAX_BODY.
  * *resp is reset first and must be freed with http_resp_free either way. */
 int http_post(struct http_client *c, const char *const *headers, size_t nheaders,
 	      const void *body, size_t len, http_retry_fn retryable, void *arg,
 	      struct http_resp *resp, struct nk_err *err);
-/* http_post with a request made anew for each attempt (KMS: a fresh
+/* http_post with a request made anew for each attempt (for KMS: a fresh
  * signature date, a fresh attestation document).  A CA bundle curl cannot
  * read, or memory running out, is NK_IO. */
 int http_post_each(struct http_client *c, http_request_fn request, void *rarg, http_retry_fn retryable,
@@ -98,10 +103,6 @@ void http_resp_free(struct http_resp *r);
 
 /* The delay before retry number n (0-based): uniform in [0, min(cap, base * 2^n)]. */
 long http_backoff_ms(int n, long base_ms, long cap_ms);
-
-/* "kms.REGION.amazonaws.com", ".amazonaws.com.cn" for cn-* regions, "kms-fips."
- * with fips.  NK_USAGE for a region that is not [a-z0-9-]+ or too long. */
-int http_kms_host(const char *region, int fips, char *out, size_t size, struct nk_err *err);
 
 /* "CID:PORT" (decimal) → cid, port.  NK_USAGE when malformed. */
 int http_parse_vsock(const char *s, unsigned *cid, unsigned *port, struct nk_err *err);

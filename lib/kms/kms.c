@@ -1,4 +1,5 @@
 /* kms: the KMS JSON protocol.  See kms.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,21 @@ const char *kms_op_name(enum kms_op op)
 	case KMS_ENCRYPT: return "Encrypt";
 	}
 	return "?";
+}
+
+int kms_host(const char *region, int fips, char *out, size_t size, struct nk_err *err)
+{
+	size_t n = region ? strlen(region) : 0;
+	int w;
+
+	if (n == 0 || n > 32 || strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") != n ||
+	    region[0] == '-')
+		return err_set(err, NK_USAGE, "invalid region '%s'", region ? region : "");
+	w = snprintf(out, size, "kms%s.%s.amazonaws.com%s", fips ? "-fips" : "", region,
+		     strncmp(region, "cn-", 3) == 0 ? ".cn" : "");
+	if (w < 0 || (size_t)w >= size)
+		return err_set(err, NK_USAGE, "region '%s' too long", region);
+	return NK_OK;
 }
 
 /* json_object_set_new that remembers a failure, so building stays linear. */

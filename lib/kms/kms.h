@@ -19,6 +19,11 @@ enum kms_op {
 /* "Decrypt", "GenerateDataKey", ... */
 const char *kms_op_name(enum kms_op op);
 
+/* KMS's host in region: "kms.REGION.amazonaws.com", ".amazonaws.com.cn" for
+ * cn-* regions, "kms-fips." with fips.  NK_USAGE for a region that is not
+ * [a-z0-9-]+ or too long. */
+int kms_host(const char *region, int fips, char *out, size_t size, struct nk_err *err);
+
 struct kms_kv {
 	const char *key, *value;
 };

@@ -10,13 +10,12 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "tool/cli.h"
 #include "kms/cms.h"
 #include "kms/creds.h"
 #include "kms/http.h"
 #include "nsm/nsm_dev.h"
-#include "tool/nsmtool.h"
 #include "kms/sigv4.h"
+#include "util/log.h"
 
 #define DEFAULT_REGION "us-east-1"
 #define CONTENT_TYPE "application/x-amz-json-1.1"
@@ -132,7 +131,7 @@ int kmsclient_resolve(const struct kmsclient_opts *o, enum kmsclient_default d,
 		region = env("AWS_DEFAULT_REGION");
 	if (!region)
 		region = DEFAULT_REGION;
-	if ((rc = http_kms_host(region, o->fips, t->host, sizeof t->host, err)))
+	if ((rc = kms_host(region, o->fips, t->host, sizeof t->host, err)))
 		return rc;
 	snprintf(t->region, sizeof t->region, "%s", region);
 	if (!endpoint && !vsock) {
@@ -214,6 +213,7 @@ int kmsclient_open(struct kmsclient_opts *o, enum kmsclient_default d, struct km
 		goto fail;
 	}
 	ho.url = k->t.url;
+	ho.peer = "KMS";
 	ho.transport = (enum http_transport)k->t.transport;
 	ho.vsock_cid = k->t.cid;
 	ho.vsock_port = k->t.port;
@@ -228,7 +228,7 @@ int kmsclient_open(struct kmsclient_opts *o, enum kmsclient_default d, struct km
 		ho.backoff_base_ms = atol(b);
 	if ((rc = http_open(&ho, &k->http, err)))
 		goto fail;
-	cli_trace("KMS at '%s'%s, region %s", k->t.url,
+	log_trace("KMS at '%s'%s, region %s", k->t.url,
 		  k->t.transport == HTTP_VSOCK ? " through vsock" :
 		  k->t.transport == HTTP_ABSTRACT ? " through an abstract socket" : "", k->t.region);
 	*out = k;
@@ -265,6 +265,15 @@ struct kmsclient_recipient {
 	unsigned long generation;      /* counts documents: a new one means a new body */
 };
 
+/* The NSM nsm_open will use, for --verbose: the option, $NITROKIT_NSM, or
+ * the device (nsmtool_spec, for the NSM tools, says the same). */
+static const char *nsm_where(const char *opt)
+{
+	const char *env = getenv(NSM_ENV);
+
+	return opt && *opt ? opt : env && *env ? env : NSM_DEVICE;
+}
+
 static int attest(struct kmsclient_recipient *r, struct nk_err *err)
 {
 	struct nsm_conn *conn = NULL;
@@ -278,7 +287,8 @@ static int attest(struct kmsclient_recipient *r, struct nk_err *err)
 	req.public_key.p = r->spki;
 	req.public_key.len = r->spki_len;
 	req.public_key.present = 1;
-	if ((rc = nsmtool_open(r->nsm, &conn, err)) || (rc = nsm_exec(conn, &req, &resp, err)))
+	log_trace("using the NSM at '%s'", nsm_where(r->nsm));
+	if ((rc = nsm_open(r->nsm, &conn, err)) || (rc = nsm_exec(conn, &req, &resp, err)))
 		goto out;
 	if (!(doc = malloc(resp.document.len))) {
 		rc = err_set(err, NK_IO, "out of memory");
@@ -290,7 +300,7 @@ static int attest(struct kmsclient_recipient *r, struct nk_err *err)
 	r->doc_len = resp.document.len;
 	r->made = time(NULL);
 	r->generation++;
-	cli_trace("attestation document of %zu bytes in %.1f ms", r->doc_len, usec_since(&t0) / 1000.0);
+	log_trace("attestation document of %zu bytes in %.1f ms", r->doc_len, usec_since(&t0) / 1000.0);
 out:
 	nsm_response_clear(&resp);
 	if (conn)
@@ -319,7 +329,7 @@ int kmsclient_recipient_new(const struct kmsclient_opts *o, struct kmsclient_rec
 		rc = err_set_ssl(err, NK_IO, "cannot generate an RSA-%u key", bits);
 		goto fail;
 	}
-	cli_trace("RSA-%u key generated in %.1f ms", bits, usec_since(&t0) / 1000.0);
+	log_trace("RSA-%u key generated in %.1f ms", bits, usec_since(&t0) / 1000.0);
 	if ((n = i2d_PUBKEY(r->key, &p)) <= 0) {
 		rc = err_set_ssl(err, NK_IO, "cannot encode the public key");
 		goto fail;
@@ -355,7 +365,7 @@ static int refresh_within(struct kmsclient_recipient *r, time_t now, long within
 
 	if (now >= r->made && age < KMSCLIENT_DOC_MAX_AGE && age + within <= KMS_DOC_LIMIT - DOC_MARGIN)
 		return NK_OK;
-	cli_trace("attestation document is %ld s old: asking for a new one", age);
+	log_trace("attestation document is %ld s old: asking for a new one", age);
 	return attest(r, err);
 }
 
@@ -512,7 +522,7 @@ static int call(struct kmsclient *k, struct kmsclient_recipient *r, struct kms_r
 	k->timing.total_us = usec_since(&t0);
 	if (rc)
 		goto out;
-	cli_trace("%s: HTTP %ld in %.1f ms (%d attempt%s, connect %.1f ms%s)%s%s", kms_op_name(req->op),
+	log_trace("%s: HTTP %ld in %.1f ms (%d attempt%s, connect %.1f ms%s)%s%s", kms_op_name(req->op),
 		  hr.status, k->timing.total_us / 1000.0, hr.attempts, hr.attempts == 1 ? "" : "s",
 		  hr.connect_us / 1000.0, hr.new_connections ? "" : ", connection reused",
 		  hr.request_id[0] ? ", request id " : "", hr.request_id);

@@ -8,6 +8,7 @@
 
 #include "util/enc.h"
 #include "util/io.h"
+#include "util/jsonx.h"
 
 static const char zeros[PCR_HEX_LEN + 1] =
 	"000000000000000000000000000000000000000000000000"
@@ -349,18 +350,12 @@ unsigned policy_spec_ops(const struct policy_spec *s)
 
 int policy_render(const json_t *j, int limit, char **out, size_t *len, struct nk_err *err)
 {
-	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER), *grown;
+	char *grown = jsonx_pretty(j);
 	size_t n;
 
-	if (!s)
+	if (!grown)
 		return err_set(err, NK_IO, "out of memory");
-	n = strlen(s);
-	if (!(grown = realloc(s, n + 2))) {
-		free(s);
-		return err_set(err, NK_IO, "out of memory");
-	}
-	grown[n++] = '\n';
-	grown[n] = '\0';
+	n = strlen(grown);
 	if (limit && n > POLICY_MAX) {
 		free(grown);
 		return err_set(err, NK_DATA, "policy is %zu bytes, more than the %d KMS accepts", n, POLICY_MAX);

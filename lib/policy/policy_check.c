@@ -91,7 +91,8 @@ struct op {
 enum effect { EFFECT_NONE, EFFECT_ALLOW, EFFECT_DENY };
 
 struct ctx {
-	FILE *out;
+	policy_finding_fn report;
+	void *report_ctx;
 	int errors;
 	int rc;
 	struct nk_err *err;
@@ -158,8 +159,7 @@ static void finding(struct ctx *c, int is_error, const char *fmt, ...)
 		return;
 	}
 	sanitize(msg);
-	if (fprintf(c->out, "%s: %s: %s\n", is_error ? "error" : "warning", c->label, msg) < 0)
-		c->rc = err_set(c->err, NK_IO, "write error:");
+	c->rc = c->report(c->report_ctx, is_error ? "error" : "warning", c->label, msg, c->err);
 	free(msg);
 }
 
@@ -792,9 +792,10 @@ static json_t *parse(struct ctx *c, const unsigned char *buf, size_t len)
 	return NULL;
 }
 
-int policy_check(const unsigned char *buf, size_t len, FILE *out, int *errors, struct nk_err *err)
+int policy_check(const unsigned char *buf, size_t len, policy_finding_fn fn, void *ctx, int *errors,
+		 struct nk_err *err)
 {
-	struct ctx c = { .out = out, .err = err, .label = "policy" };
+	struct ctx c = { .report = fn, .report_ctx = ctx, .err = err, .label = "policy" };
 	json_t *doc = NULL;
 
 	if (len > POLICY_BYTES_MAX)
@@ -814,8 +815,6 @@ int policy_check(const unsigned char *buf, size_t len, FILE *out, int *errors, s
 	check_version(&c, doc);
 	check_statements(&c, doc);
 out:
-	if (!c.rc && ferror(out))
-		c.rc = err_set(err, NK_IO, "write error");
 	json_decref(c.sids);
 	json_decref(doc);
 	*errors = c.errors;

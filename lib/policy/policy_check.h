@@ -5,15 +5,21 @@
 #define NK_POLICY_CHECK_H
 
 #include <stddef.h>
-#include <stdio.h>
 
 #include "util/err.h"
 
-/* Lint a key policy given as bytes (untrusted; capped at 1 MiB by the caller's read).
- * Prints one line per finding to out: "LEVEL: statement SID: WHAT AND WHY" (LEVEL error|warning;
- * SID = the Sid or "#N", 1-based; document-level findings use "policy" instead of
- * "statement SID").  *errors = number of error-level findings.  Returns NK_OK, or NK_IO on a
- * write error / out of memory. */
-int policy_check(const unsigned char *buf, size_t len, FILE *out, int *errors, struct nk_err *err);
+/* One finding, which policy-gen prints as "LEVEL: WHERE: MSG": level "error" or
+ * "warning"; where "statement SID" (SID = the Sid or "#N", 1-based) or "policy" for
+ * document-level findings; msg says what and why, on one line (control characters
+ * of the input replaced by '?').  Returns NK_OK, or a code with err set (a write
+ * error) that stops the reporting. */
+typedef int (*policy_finding_fn)(void *ctx, const char *level, const char *where, const char *msg,
+				 struct nk_err *err);
+
+/* Lint a key policy given as bytes (untrusted; capped at 1 MiB by the caller's read),
+ * reporting each finding to fn in document order.  *errors = number of error-level
+ * findings.  Returns NK_OK, fn's code when it failed, or NK_IO when out of memory. */
+int policy_check(const unsigned char *buf, size_t len, policy_finding_fn fn, void *ctx, int *errors,
+		 struct nk_err *err);
 
 #endif

@@ -4,6 +4,7 @@
 #include "util/proc.h"
 
 #include "util/jsonx.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -28,6 +29,8 @@
 #include <popt.h>
 
 int cli_verbose;
+int cli_quiet;
+static const char *progname = "nitrokit";
 
 enum { ID_HELP = 10000, ID_VERSION, ID_VERBOSE, ID_QUIET, ID_COMPLETION };
 
@@ -40,9 +43,21 @@ static const struct cli_opt common_opts[] = {
 	CLI_END
 };
 
+/* The library's narration and warnings (util/log.h) on stderr.  Installed
+ * at start-up and deciding per line: kmstool_enclave_cli sets cli_verbose
+ * after its own parser has run. */
+static void print_log(void *ctx, enum log_level level, const char *msg)
+{
+	(void)ctx;
+	if (level == LOG_TRACE ? !cli_verbose : cli_quiet)
+		return;
+	fprintf(stderr, "%s: %s%s\n", progname, level == LOG_WARN ? "warning: " : "", msg);
+}
+
 void cli_process_init(const char *name)
 {
-	err_progname = name;
+	progname = name;
+	log_set_sink(print_log, NULL);
 	/* It fails only when fds 0-2 cannot be reopened: there is no stderr to say so. */
 	if (proc_start(NULL))
 		_exit(NK_IO);
@@ -611,7 +626,7 @@ int cli_start(const struct cli_tool *t, int argc, char **argv, struct cli *c, st
 			cli_verbose = 1;
 			break;
 		case ID_QUIET:
-			err_quiet = 1;
+			cli_quiet = 1;
 			break;
 		default:
 			rc = cli_take(c, &c->table[opt / 1000][opt % 1000 - 1], arg, err);
@@ -637,14 +652,14 @@ int cli_finish(int rc, struct nk_err *err)
 	if (rc == CLI_EXIT)
 		rc = NK_OK;
 	if (rc != NK_OK)
-		err_print(err);
+		cli_print_err(err);
 	/* A write error on stdout is an error even after success (sbase's fshut). */
 	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF) {
 		if (rc == NK_OK) {
 			struct nk_err e;
 
 			err_set(&e, NK_IO, "write error on standard output:");
-			err_print(&e);
+			cli_print_err(&e);
 			rc = NK_IO;
 		}
 	}
@@ -692,9 +707,21 @@ void cli_trace(const char *fmt, ...)
 
 	if (!cli_verbose)
 		return;
-	fprintf(stderr, "%s: ", err_progname);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	log_vmsg(LOG_TRACE, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+}
+
+void cli_print_err(const struct nk_err *err)
+{
+	fprintf(stderr, "%s: %s\n", progname, err->msg[0] ? err->msg : "unknown error");
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_WARN, fmt, ap);
+	va_end(ap);
 }

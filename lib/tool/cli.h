@@ -144,6 +144,7 @@ struct cli {
 };
 
 extern int cli_verbose;
+extern int cli_quiet;    /* --quiet: no warnings */
 
 /* Start-up (fds 0-2 open, SIGPIPE ignored, umask 077, no core dumps), then
  * parsing and every check the table declares.  Returns NK_OK to go on,
@@ -201,5 +202,9 @@ int cli_choice(const char *s, const char *choices, const char *opt, int *idx, st
 
 /* Verbose trace on stderr (only with --verbose). */
 void cli_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "prog: message" on stderr: the one line of a failed run. */
+void cli_print_err(const struct nk_err *err);
+/* "prog: warning: message" on stderr, unless --quiet. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -6,9 +6,6 @@
 
 #include <openssl/err.h>
 
-const char *err_progname = "nitrokit";
-int err_quiet;
-
 int err_vset(struct nk_err *err, int code, const char *fmt, va_list ap)
 {
 	int saved = errno;
@@ -75,24 +72,6 @@ void err_clear(struct nk_err *err)
 		err->code = NK_OK;
 		err->msg[0] = '\0';
 	}
-}
-
-void err_print(const struct nk_err *err)
-{
-	fprintf(stderr, "%s: %s\n", err_progname, err->msg[0] ? err->msg : "unknown error");
-}
-
-void err_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err_quiet)
-		return;
-	fprintf(stderr, "%s: warning: ", err_progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* Worded for readers of --help (name) and of the man page (meaning); the

@@ -1,7 +1,8 @@
 /* err: the frozen exit codes of DESIGN §3 and a one-line error value.
  *
  * Library functions never print or exit: they fill a struct nk_err and return
- * its code; the tool's main prints it once as "tool: message". */
+ * its code; the tool prints it once as "tool: message" (cli_finish in
+ * lib/tool/cli.c).  Narration and warnings go through util/log.h. */
 #ifndef NK_ERR_H
 #define NK_ERR_H
 
@@ -39,15 +40,6 @@ int err_prefix(struct nk_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 void err_clear(struct nk_err *err);
-
-/* The program name used by err_print and err_warn (set by cli_init). */
-extern const char *err_progname;
-
-/* Print "prog: message" on stderr. */
-void err_print(const struct nk_err *err);
-/* Print "prog: warning: message" on stderr (unless quiet). */
-void err_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-extern int err_quiet;
 
 /* The exit-code table of DESIGN §3, the one source for the help text and the
  * man page: one row per enum nk_exit value, in order (err_codes[c].code == c).

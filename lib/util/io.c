@@ -355,8 +355,10 @@ int io_atomic_stage(struct io_atomic *a, const char *path, mode_t mode, struct n
 
 int io_atomic_write(struct io_atomic *a, const void *data, size_t len, struct nk_err *err)
 {
+	/* Standard output straight to the descriptor, not through stdio: no
+	 * copy of a secret stays in stdio's buffer. */
 	if (a->fd == 1) {
-		if (len && fwrite(data, 1, len, stdout) != len)
+		if (io_write_full(1, data, len) < 0)
 			return err_set(err, NK_IO, "write error on standard output:");
 		return NK_OK;
 	}

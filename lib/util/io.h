@@ -32,7 +32,8 @@ int io_read_full(int fd, void *buf, size_t n, size_t *got);
 int io_write_full(int fd, const void *buf, size_t n);
 
 /* Write data to path atomically with the given mode (0600 for secrets);
- * "-" writes to stdout (checked later by cli_finish). */
+ * "-" writes to standard output: to fd 1 itself, not through stdio, so a
+ * tool that has printed with stdio before flushes it first. */
 int io_write_file(const char *path, const void *data, size_t len, mode_t mode, struct nk_err *err);
 
 /* Atomic file writer for output produced in pieces.  The temporary is an

@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/crypto.h>
 #include "util/enc.h"
@@ -35,11 +36,21 @@ int jsonx_load(const char *path, json_t **out, struct nk_err *err)
 	return rc;
 }
 
-int jsonx_print(const json_t *j, FILE *f, struct nk_err *err)
+char *jsonx_pretty(const json_t *j)
 {
-	if (json_dumpf(j, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 || fputc('\n', f) == EOF)
-		return err_set(err, NK_IO, "write error:");
-	return NK_OK;
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER), *grown;
+	size_t n;
+
+	if (!s)
+		return NULL;
+	n = strlen(s);
+	if (!(grown = realloc(s, n + 2))) {
+		free(s);
+		return NULL;
+	}
+	grown[n] = '\n';
+	grown[n + 1] = 0;
+	return grown;
 }
 
 char *jsonx_compact(const json_t *j)

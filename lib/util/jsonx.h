@@ -2,7 +2,6 @@
 #ifndef NK_JSONX_H
 #define NK_JSONX_H
 
-#include <stdio.h>
 #include <stddef.h>
 #include <jansson.h>
 #include "util/err.h"
@@ -14,8 +13,9 @@ int jsonx_parse(const void *buf, size_t len, const char *name, json_t **out, str
 /* Read and parse a file or "-" (capped at JSONX_MAX). */
 int jsonx_load(const char *path, json_t **out, struct nk_err *err);
 
-/* Print 2-space pretty JSON (insertion order) and a newline. */
-int jsonx_print(const json_t *j, FILE *f, struct nk_err *err);
+/* 2-space pretty JSON (insertion order) and a newline, as a malloc'd string
+ * (lib/tool/out.c prints it); NULL when out of memory. */
+char *jsonx_pretty(const json_t *j);
 /* Compact form (",", ":" separators) as a malloc'd string. */
 char *jsonx_compact(const json_t *j);
 

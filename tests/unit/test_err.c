@@ -1,6 +1,6 @@
 /* err: the error value every library call fills (err_set, err_prefix,
- * err_set_ssl, err_clear) and the frozen exit codes.  Printing (err_print,
- * err_warn) belongs to the tool layer and is not tested here.  Expected
+ * err_set_ssl, err_clear) and the frozen exit codes.  Printing (cli_print_err,
+ * cli_warn) belongs to the tool layer and is not tested here.  Expected
  * strings are written out by hand; strerror texts are glibc's (C locale). */
 #include <stdarg.h>
 #include <stddef.h>

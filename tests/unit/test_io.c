@@ -135,6 +135,35 @@ static void devices_are_written_through(void **state)
 	assert_true(S_ISCHR(st.st_mode));
 }
 
+/* "-" is fd 1 itself: the bytes are in the file before stdio is flushed,
+ * and a write error is reported at once. */
+static void dash_is_fd_1(void **state)
+{
+	char p[256], got[16] = "";
+	struct nk_err err;
+	int fd, saved;
+
+	path(p, "stdout");
+	fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	fflush(stdout);
+	saved = dup(1);
+	assert_int_equal(dup2(fd, 1), 1);
+	assert_int_equal(io_write_file("-", "PLAINTEXT", 9, 0600, &err), NK_OK);
+	assert_int_equal(pread(fd, got, sizeof got - 1, 0), 9);
+	assert_string_equal(got, "PLAINTEXT");
+	close(fd);
+	fd = open("/dev/full", O_WRONLY);
+	if (fd >= 0) {
+		assert_int_equal(dup2(fd, 1), 1);
+		assert_int_equal(io_write_file("-", "x", 1, 0600, &err), NK_IO);
+		assert_string_equal(err.msg, "write error on standard output: No space left on device");
+		close(fd);
+	}
+	assert_int_equal(dup2(saved, 1), 1);
+	close(saved);
+}
+
 static void put(const char *p, const char *text)
 {
 	FILE *f = fopen(p, "w");
@@ -413,6 +442,7 @@ int main(void)
 		cmocka_unit_test(atomic_abort_leaves_nothing),
 		cmocka_unit_test(atomic_open_fails_cleanly),
 		cmocka_unit_test(devices_are_written_through),
+		cmocka_unit_test(dash_is_fd_1),
 		cmocka_unit_test(unnamed_temporary_until_commit),
 		cmocka_unit_test(commit_replaces_and_abort_keeps),
 		cmocka_unit_test(directories_refused_before_writing),

@@ -287,6 +287,30 @@ static void test_errors(void **state)
 	error_is(400, NULL, "{\"__type\": \"ValidationException\", \"message\": \"two\\nlines\"}",
 		 NK_REMOTE, "ValidationException: two?lines", "ValidationException", 0);
 	error_is(400, NULL, "{\"__type\": 5, \"message\": []}", NK_REMOTE, "kms answered http status 400", "", 0);
+	/* The retry rule http leaves to KMS: a throttled 400 known by its header alone. */
+	error_is(400, "ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.service/", "",
+		 NK_TRANSPORT, "ThrottlingException", "ThrottlingException", 1);
+}
+
+/* Moved from test_http: host names are KMS's business, not HTTP's. */
+static void test_kms_host(void **state)
+{
+	char h[128];
+	struct nk_err e = { 0 };
+
+	assert_int_equal(kms_host("us-east-1", 0, h, sizeof h, &e), NK_OK);
+	assert_string_equal(h, "kms.us-east-1.amazonaws.com");
+	assert_int_equal(kms_host("cn-north-1", 0, h, sizeof h, &e), NK_OK);
+	assert_string_equal(h, "kms.cn-north-1.amazonaws.com.cn");
+	assert_int_equal(kms_host("us-gov-west-1", 1, h, sizeof h, &e), NK_OK);
+	assert_string_equal(h, "kms-fips.us-gov-west-1.amazonaws.com");
+	assert_int_equal(kms_host("us-east-1", 1, h, sizeof h, &e), NK_OK);
+	assert_string_equal(h, "kms-fips.us-east-1.amazonaws.com");
+	assert_int_equal(kms_host("US-east-1", 0, h, sizeof h, &e), NK_USAGE);
+	assert_string_equal(e.msg, "invalid region 'US-east-1'");
+	assert_int_equal(kms_host("evil.com/", 0, h, sizeof h, &e), NK_USAGE);
+	assert_int_equal(kms_host("", 0, h, sizeof h, &e), NK_USAGE);
+	assert_int_equal(kms_host("us-east-1", 0, h, 10, &e), NK_USAGE);
 }
 
 int main(void)
@@ -297,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_responses),
 		cmocka_unit_test(test_bad_responses),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_kms_host),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,13 +12,10 @@
 
 static char *print(const struct meas *m, enum meas_format f, int *rc)
 {
-	char *buf = NULL;
-	size_t n = 0;
-	FILE *fp = open_memstream(&buf, &n);
+	char *text = NULL;
 
-	*rc = meas_print(m, f, fp, NULL);
-	fclose(fp);
-	return buf;
+	*rc = meas_render(m, f, &text, NULL);
+	return text;
 }
 
 static struct meas two(void)

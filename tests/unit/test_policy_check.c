@@ -278,6 +278,15 @@ static char *unquote(const char *s)
 	return j;
 }
 
+/* policy-gen's line for a finding. */
+static int print_finding(void *f, const char *level, const char *where, const char *msg,
+			 struct nk_err *err)
+{
+	if (fprintf(f, "%s: %s: %s\n", level, where, msg) < 0)
+		return err_set(err, NK_IO, "write error:");
+	return NK_OK;
+}
+
 static char *lint(const char *json, size_t len, int *errors, int *rc)
 {
 	struct nk_err err;
@@ -287,7 +296,7 @@ static char *lint(const char *json, size_t len, int *errors, int *rc)
 
 	assert_non_null(f);
 	*errors = -1;
-	*rc = policy_check((const unsigned char *)json, len, f, errors, &err);
+	*rc = policy_check((const unsigned char *)json, len, print_finding, f, errors, &err);
 	assert_int_equal(fclose(f), 0);
 	return out;
 }
@@ -346,18 +355,33 @@ static void no_input(void **state)
 	free(out);
 }
 
-/* A stream opened for reading fails every write, whatever the device. */
+/* A stream opened for reading fails every write, whatever the device: the
+ * first failed report stops the reporting, and its error is returned once
+ * every finding is counted. */
+static int count_then_fail(void *f, const char *level, const char *where, const char *msg,
+			   struct nk_err *err)
+{
+	(*(int *)f)++;
+	return err_set(err, NK_IO, "stopped");
+}
+
 static void write_error(void **state)
 {
 	char *json = unquote(DOC("{}"));
 	FILE *f = fopen("/dev/null", "r");
 	struct nk_err err;
-	int errors;
+	int errors, calls = 0;
 
 	assert_non_null(f);
-	assert_int_equal(policy_check((const unsigned char *)json, strlen(json), f, &errors, &err), NK_IO);
+	assert_int_equal(policy_check((const unsigned char *)json, strlen(json), print_finding, f, &errors,
+				      &err), NK_IO);
 	assert_string_equal(err.msg, "write error: Bad file descriptor");
 	fclose(f);
+	assert_int_equal(policy_check((const unsigned char *)"[1, 2]", 6, count_then_fail, &calls, &errors,
+				      &err), NK_IO);
+	assert_string_equal(err.msg, "stopped");
+	assert_int_equal(calls, 1);
+	assert_int_equal(errors, 1);
 	free(json);
 }
 
