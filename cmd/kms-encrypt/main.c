@@ -69,12 +69,5 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct cli c;
-	struct nk_err err = { 0 };
-	int rc = cli_start(&tool, argc, argv, &c, &err);
-
-	if (rc == NK_OK)
-		rc = run(&c, &err);
-	cli_free(&c);
-	return cli_finish(rc, &err);
+	return cli_main(&tool, argc, argv, run);
 }

@@ -647,6 +647,18 @@ int cli_start(const struct cli_tool *t, int argc, char **argv, struct cli *c, st
 	return rc;
 }
 
+int cli_main(const struct cli_tool *t, int argc, char **argv, cli_run_fn run)
+{
+	struct cli c;
+	struct nk_err err = { 0 };
+	int rc = cli_start(t, argc, argv, &c, &err);
+
+	if (rc == NK_OK)
+		rc = run(&c, &err);
+	cli_free(&c);
+	return cli_finish(rc, &err);
+}
+
 int cli_finish(int rc, struct nk_err *err)
 {
 	if (rc == CLI_EXIT)

@@ -155,6 +155,11 @@ extern int cli_quiet;    /* --quiet: no warnings */
 int cli_start(const struct cli_tool *t, int argc, char **argv, struct cli *c, struct nk_err *err);
 void cli_free(struct cli *c);
 
+/* The whole main() of a tool: cli_start, run when the command line is good,
+ * cli_free, cli_finish; returns the exit code. */
+typedef int (*cli_run_fn)(const struct cli *c, struct nk_err *err);
+int cli_main(const struct cli_tool *t, int argc, char **argv, cli_run_fn run);
+
 /* The values of the tool's own options (opts). */
 int cli_given(const struct cli *c, int id);  /* times given */
 const char *cli_str(const struct cli *c, int id);  /* last value or NULL */
