@@ -15,49 +15,17 @@
 #include "tool/cli.h"
 #include "util/log.h"
 
-static char path[] = "/tmp/test_cli_log.XXXXXX";
-static int saved = -1;
-
-/* stderr into a fresh file until captured() reads it back. */
-static void capture(void)
-{
-	int fd = mkstemp(path);
-
-	assert_true(fd >= 0);
-	fflush(stderr);
-	saved = dup(2);
-	assert_int_equal(dup2(fd, 2), 2);
-	close(fd);
-}
-
-static char *captured(void)
-{
-	static char buf[4096];
-	FILE *f;
-	size_t n;
-
-	fflush(stderr);
-	assert_int_equal(dup2(saved, 2), 2);
-	close(saved);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof buf - 1, f);
-	buf[n] = 0;
-	fclose(f);
-	unlink(path);
-	memcpy(path + strlen(path) - 6, "XXXXXX", 6);
-	return buf;
-}
+#include "capture.h"
 
 static void trace_needs_verbose(void **state)
 {
 	cli_verbose = 0;
-	capture();
+	capture(2);
 	log_trace("KMS at '%s'", "u");
 	cli_trace("%d bytes", 4);
 	assert_string_equal(captured(), "");
 	cli_verbose = 1;
-	capture();
+	capture(2);
 	log_trace("KMS at '%s'", "u");
 	cli_trace("%d bytes", 4);
 	assert_string_equal(captured(), "t: KMS at 'u'\nt: 4 bytes\n");
@@ -66,11 +34,11 @@ static void trace_needs_verbose(void **state)
 
 static void warnings_unless_quiet(void **state)
 {
-	capture();
+	capture(2);
 	log_warn("%s", "no admin");
 	assert_string_equal(captured(), "t: warning: no admin\n");
 	cli_quiet = 1;
-	capture();
+	capture(2);
 	log_warn("%s", "no admin");
 	assert_string_equal(captured(), "");
 	cli_quiet = 0;
@@ -80,7 +48,7 @@ static void tool_warnings_and_errors(void **state)
 {
 	struct nk_err e = { 0 };
 
-	capture();
+	capture(2);
 	cli_warn("no %s or --admin", "--account");
 	err_set(&e, NK_USAGE, "--bytes must not be empty");
 	cli_print_err(&e);
@@ -89,7 +57,7 @@ static void tool_warnings_and_errors(void **state)
 	assert_string_equal(captured(), "t: warning: no --account or --admin\n"
 			    "t: --bytes must not be empty\nt: unknown error\n");
 	cli_quiet = 1;
-	capture();
+	capture(2);
 	cli_warn("dropped");
 	cli_print_err(&(struct nk_err){ NK_IO, "errors are never quiet" });
 	assert_string_equal(captured(), "t: errors are never quiet\n");

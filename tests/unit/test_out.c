@@ -13,45 +13,14 @@
 
 #include "tool/out.h"
 
-static char path[] = "/tmp/test_out.XXXXXX";
-static int saved = -1;
-
-static void capture(void)
-{
-	int fd = mkstemp(path);
-
-	assert_true(fd >= 0);
-	fflush(stdout);
-	saved = dup(1);
-	assert_int_equal(dup2(fd, 1), 1);
-	close(fd);
-}
-
-static char *captured(void)
-{
-	static char buf[8192];
-	FILE *f;
-	size_t n;
-
-	fflush(stdout);
-	assert_int_equal(dup2(saved, 1), 1);
-	close(saved);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof buf - 1, f);
-	buf[n] = 0;
-	fclose(f);
-	unlink(path);
-	memcpy(path + strlen(path) - 6, "XXXXXX", 6);
-	return buf;
-}
+#include "capture.h"
 
 static void json_is_pretty_in_order(void **state)
 {
 	json_t *j = json_pack("{s:s, s:[i, b], s:{}}", "z", "first", "a", 1, 1, "m");
 	struct nk_err err;
 
-	capture();
+	capture(1);
 	assert_int_equal(out_json(j, &err), NK_OK);
 	assert_string_equal(captured(), "{\n  \"z\": \"first\",\n  \"a\": [\n    1,\n    true\n  ],\n  \"m\": {}\n}\n");
 	json_decref(j);
@@ -66,7 +35,7 @@ static void measurements_in_each_format(void **state)
 
 	memset(v, 0xab, sizeof v);
 	meas_set(&m, 4, v);
-	capture();
+	capture(1);
 	assert_int_equal(out_meas(&m, MEAS_HEX, &err), NK_OK);
 	assert_int_equal(out_meas(&m, MEAS_ENV, &err), NK_OK);
 	snprintf(want, sizeof want, "%.96s\nPCR4=%.96s\n",
@@ -74,7 +43,7 @@ static void measurements_in_each_format(void **state)
 		 "abababababababababababababababababababababababababababababababababababababababababababababababab");
 	assert_string_equal(captured(), want);
 	m.have_input = 1;
-	capture();
+	capture(1);
 	assert_int_equal(out_meas(&m, MEAS_HEX, &err), NK_USAGE);
 	assert_string_equal(captured(), "");
 	assert_string_equal(err.msg, "--format hex prints one value, but 2 were computed");
