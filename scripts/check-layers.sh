@@ -1,5 +1,7 @@
 #!/bin/sh
-# check-layers: the layer rule of DESIGN §2, checked on every lib/*/*.c and .h.
+# check-layers: the layer rule of DESIGN §2, checked on every lib/*/*.c and .h
+# and on the includes of every cmd/*/*.c (a tool may include any folder, but
+# always as "folder/x.h" and only the folders that exist).
 #
 #   check-layers.sh [ROOT]     ROOT: the tree to check (default: this repository)
 #
@@ -15,7 +17,7 @@ LAYERS="util eif attest policy nsm kms sim tool"
 root=${1:-$(dirname "$0")/..}
 cd "$root" 2>/dev/null || { echo "check-layers: cannot enter '$root'" >&2; exit 2; }
 set --
-for f in lib/*/*.[ch]; do
+for f in lib/*/*.[ch] cmd/*/*.c; do
 	[ -f "$f" ] && set -- "$@" "$f"
 done
 [ $# -gt 0 ] || { echo "check-layers: no lib/*/*.c or lib/*/*.h under '$root'" >&2; exit 2; }
@@ -77,10 +79,11 @@ FNR == 1 {
 	files++
 	incomment = 0
 	split(FILENAME, part, "/")
-	dir = part[2]
-	own = (dir in rank) ? rank[dir] : 0
+	top = part[1]
+	dir = top == "cmd" ? "cmd/" part[2] : "lib/" part[2]
+	own = top == "cmd" ? n + 1 : (part[2] in rank) ? rank[part[2]] : 0
 	if (!own)
-		report("lib/" dir " is not a layer " order)
+		report(dir " is not a layer " order)
 }
 
 # An include outside a comment: its folder must be this one or an earlier one.
@@ -91,11 +94,11 @@ FNR == 1 {
 	slash = index(inc, "/")
 	to = slash ? substr(inc, 1, slash - 1) : ""
 	if (!slash)
-		report("lib/" dir " includes \"" inc "\" without its folder " order)
+		report(dir " includes \"" inc "\" without its folder " order)
 	else if (!(to in rank))
-		report("lib/" dir " includes \"" inc "\": no layer \"" to "\" " order)
+		report(dir " includes \"" inc "\": no layer \"" to "\" " order)
 	else if (own && rank[to] > own)
-		report("lib/" dir " includes \"" inc "\" " order)
+		report(dir " includes \"" inc "\" " order)
 	next
 }
 
@@ -107,10 +110,10 @@ FNR == 1 {
 		call = substr(line, RSTART, RLENGTH)
 		sub(/^[^A-Za-z_]/, "", call)
 		sub(/[ \t]*\($/, "", call)
-		report("lib/" dir " calls " call "()" why)
+		report(dir " calls " call "()" why)
 	} else if (match(line, /(^|[^A-Za-z0-9_])std(out|err)([^A-Za-z0-9_]|$)/)) {
 		stream = index(substr(line, RSTART, RLENGTH), "stdout") ? "stdout" : "stderr"
-		report("lib/" dir " uses " stream why)
+		report(dir " uses " stream why)
 	}
 }
 

@@ -92,6 +92,18 @@ clean_tree() {
 	[ "${#lines[@]}" -eq 3 ]
 }
 
+@test "cmd/ may include any layer and print, but always names the folder" {
+	clean_tree
+	put cmd/t/main.c '#include "tool/cli.h"' '#include "sim/nsmsim.h"' \
+		'int main(void) { printf("x"); fprintf(stderr, "y"); exit(0); }'
+	run -0 "$CHECK" "$T/tree"
+	put cmd/t/main.c '#include "tool/cli.h"' '#include "cli.h"' '#include "app/x.h"'
+	run -1 --separate-stderr "$CHECK" "$T/tree"
+	[ "${lines[0]}" = "cmd/t/main.c:2: cmd/t includes \"cli.h\" without its folder $ORDER" ]
+	[ "${lines[1]}" = "cmd/t/main.c:3: cmd/t includes \"app/x.h\": no layer \"app\" $ORDER" ]
+	[ "${#lines[@]}" -eq 2 ]
+}
+
 @test "an include inside a block comment is no include" {
 	clean_tree
 	put lib/util/x.c '/*' '#include "tool/cli.h"' ' */' '#include "util/log.h"'
