@@ -94,8 +94,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IONBF, 0);
 	cli_process_init(tool->name);
 	rc = kmstool_parse(argc, argv, &a, &err);
-	cli_verbose = a.verbose;
-	cli_quiet = a.quiet;
+	cli_set_verbosity(a.verbose, a.quiet);
 	if (rc == NK_OK && (a.version || a.completion)) {
 		if (a.version)
 			cli_print_version(tool);

@@ -1,22 +1,15 @@
 #include "tool/cli.h"
 #include "util/secmem.h"
-#include "util/io.h"
 #include "util/proc.h"
 
-#include "util/jsonx.h"
 #include "util/log.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cbor.h>
@@ -43,15 +36,20 @@ static const struct cli_opt common_opts[] = {
 	CLI_END
 };
 
-/* The library's narration and warnings (util/log.h) on stderr.  Installed
- * at start-up and deciding per line: kmstool_enclave_cli sets cli_verbose
- * after its own parser has run. */
+/* The library's narration and warnings (util/log.h) on stderr; which of
+ * them come here is cli_set_verbosity's choice. */
 static void print_log(void *ctx, enum log_level level, const char *msg)
 {
 	(void)ctx;
-	if (level == LOG_TRACE ? !cli_verbose : cli_quiet)
-		return;
 	fprintf(stderr, "%s: %s%s\n", progname, level == LOG_WARN ? "warning: " : "", msg);
+}
+
+void cli_set_verbosity(int verbose, int quiet)
+{
+	cli_verbose = verbose;
+	cli_quiet = quiet;
+	log_want(LOG_TRACE, verbose);
+	log_want(LOG_WARN, !quiet);
 }
 
 void cli_process_init(const char *name)
@@ -190,7 +188,9 @@ const char *cli_str_in(const struct cli *c, const struct cli_opt *table, int id)
 {
 	const struct cli_val *v = val_in(c, table, id);
 
-	return v && v->count ? v->s : NULL;
+	if (!v || !v->count)
+		return NULL;
+	return v->list ? v->list[v->count - 1] : v->s;
 }
 
 unsigned long cli_num_in(const struct cli *c, const struct cli_opt *table, int id, unsigned long dflt)
@@ -334,6 +334,28 @@ static char *dup_value(const struct cli_opt *o, const char *arg)
 	return s;
 }
 
+/* A repeatable option's value appended to its list, with its place on the
+ * command line (cli_next); the last one is its cli_str. */
+static int add_to_list(struct cli *c, struct cli_val *v, const char *arg, struct nk_err *err)
+{
+	char **l = realloc(v->list, (v->count + 2) * sizeof *l);
+	unsigned *at = l ? realloc(v->at, (v->count + 1) * sizeof *at) : NULL;
+	char *copy = strdup(arg);
+
+	if (l)
+		v->list = l;
+	if (at)
+		v->at = at;
+	if (!l || !at || !copy) {
+		free(copy);
+		return err_set(err, NK_IO, "out of memory");
+	}
+	l[v->count] = copy;
+	l[v->count + 1] = NULL;
+	at[v->count++] = c->taken++;
+	return NK_OK;
+}
+
 int cli_take(struct cli *c, const struct cli_opt *o, const char *arg, struct nk_err *err)
 {
 	struct cli_val *v = val_of(c, o);
@@ -365,26 +387,10 @@ int cli_take(struct cli *c, const struct cli_opt *o, const char *arg, struct nk_
 		if ((rc = check_str(o, arg, err)))
 			return rc;
 	}
+	if (o->repeat)
+		return add_to_list(c, v, arg, err);
 	if (!(s = dup_value(o, arg)))
 		return err_set(err, NK_IO, "out of memory");
-	if (o->repeat) {
-		char **l = realloc(v->list, (v->count + 2) * sizeof *l);
-		unsigned *at = l ? realloc(v->at, (v->count + 1) * sizeof *at) : NULL;
-		char *copy = strdup(arg);
-
-		if (l)
-			v->list = l;
-		if (at)
-			v->at = at;
-		if (!l || !at || !copy) {
-			free(copy);
-			val_free(o, &(struct cli_val){ .s = s });
-			return err_set(err, NK_IO, "out of memory");
-		}
-		l[v->count] = copy;
-		l[v->count + 1] = NULL;
-		at[v->count] = c->taken++;
-	}
 	val_free(o, &(struct cli_val){ .s = v->s });
 	v->s = s;
 	v->num = num;
@@ -440,16 +446,12 @@ static void join_words(const char *list, unsigned mask, const char *last, char *
 static int take_command(struct cli *c, struct nk_err *err)
 {
 	const struct cli_tool *t = c->tool;
-	char expected[256], w[64];
-	int n = count_words(t->commands);
+	char expected[256];
 
 	join_words(t->commands, ~0u, " or ", expected, sizeof expected);
 	if (c->argc == 0)
 		return err_set(err, NK_USAGE, "missing command (expected %s)", expected);
-	for (int i = 0; i < n; i++)
-		if (strcmp(c->argv[0], word(t->commands, i, w, sizeof w)) == 0)
-			c->cmd = i;
-	if (c->cmd < 0)
+	if (cli_choice(c->argv[0], t->commands, "", &c->cmd, NULL))
 		return err_set(err, NK_USAGE, "unknown command '%s' (expected %s)", c->argv[0], expected);
 	free(c->argv[0]);
 	memmove(c->argv, c->argv + 1, (size_t)c->argc * sizeof *c->argv);
@@ -623,10 +625,10 @@ int cli_start(const struct cli_tool *t, int argc, char **argv, struct cli *c, st
 			rc = CLI_EXIT;
 			break;
 		case ID_VERBOSE:
-			cli_verbose = 1;
+			cli_set_verbosity(1, cli_quiet);
 			break;
 		case ID_QUIET:
-			cli_quiet = 1;
+			cli_set_verbosity(cli_verbose, 1);
 			break;
 		default:
 			rc = cli_take(c, &c->table[opt / 1000][opt % 1000 - 1], arg, err);
@@ -717,8 +719,6 @@ void cli_trace(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!cli_verbose)
-		return;
 	va_start(ap, fmt);
 	log_vmsg(LOG_TRACE, fmt, ap);
 	va_end(ap);

@@ -126,7 +126,7 @@ struct cli_tool {
 /* One option's values. */
 struct cli_val {
 	unsigned count;      /* how many times it was given */
-	char *s;             /* the last value (a secret: in secure memory) */
+	char *s;             /* the value, unless repeatable (a secret: in secure memory) */
 	unsigned long num;   /* UINT: the number; CHOICE: the index */
 	char **list;         /* repeatable: every value, in order */
 	unsigned *at;        /* repeatable: the place of each on the command line */
@@ -143,8 +143,11 @@ struct cli {
 	unsigned taken;     /* option values taken so far (cli_val.at) */
 };
 
+/* --verbose and --quiet, read-only: set them with cli_set_verbosity, which
+ * also tells the log sink which levels to format (cli_start does it). */
 extern int cli_verbose;
-extern int cli_quiet;    /* --quiet: no warnings */
+extern int cli_quiet;
+void cli_set_verbosity(int verbose, int quiet);
 
 /* Start-up (fds 0-2 open, SIGPIPE ignored, umask 077, no core dumps), then
  * parsing and every check the table declares.  Returns NK_OK to go on,

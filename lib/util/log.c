@@ -6,11 +6,20 @@
 
 static log_sink_fn sink;
 static void *sink_ctx;
+static unsigned wanted = 1u << LOG_WARN;
 
 void log_set_sink(log_sink_fn fn, void *ctx)
 {
 	sink = fn;
 	sink_ctx = ctx;
+}
+
+void log_want(enum log_level level, int on)
+{
+	if (on)
+		wanted |= 1u << level;
+	else
+		wanted &= ~(1u << level);
 }
 
 void log_vmsg(enum log_level level, const char *fmt, va_list ap)
@@ -19,7 +28,7 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	va_list again;
 	int n;
 
-	if (!sink)
+	if (!sink || !(wanted >> level & 1))
 		return;
 	/* Most lines fit the stack; a long path or URL gets the heap rather
 	 * than being cut. */

@@ -163,6 +163,7 @@ static void typed_values(void **state)
 	assert_string_equal(items[0], "a");
 	assert_string_equal(items[1], "b");
 	assert_null(items[2]);
+	assert_string_equal(cli_str(&c, OPT_ITEM), "b");  /* a list's last value */
 	assert_string_equal(cli_str(&c, OPT_KEY), "s3cret");
 	assert_string_equal(cli_str_in(&c, shared, OPT_REGION), "eu-west-1");
 	assert_null(cli_str(&c, OPT_IN));

@@ -19,17 +19,17 @@
 
 static void trace_needs_verbose(void **state)
 {
-	cli_verbose = 0;
+	cli_set_verbosity(0, 0);
 	capture(2);
 	log_trace("KMS at '%s'", "u");
 	cli_trace("%d bytes", 4);
 	assert_string_equal(captured(), "");
-	cli_verbose = 1;
+	cli_set_verbosity(1, 0);
 	capture(2);
 	log_trace("KMS at '%s'", "u");
 	cli_trace("%d bytes", 4);
 	assert_string_equal(captured(), "t: KMS at 'u'\nt: 4 bytes\n");
-	cli_verbose = 0;
+	cli_set_verbosity(0, 0);
 }
 
 static void warnings_unless_quiet(void **state)
@@ -37,11 +37,11 @@ static void warnings_unless_quiet(void **state)
 	capture(2);
 	log_warn("%s", "no admin");
 	assert_string_equal(captured(), "t: warning: no admin\n");
-	cli_quiet = 1;
+	cli_set_verbosity(0, 1);
 	capture(2);
 	log_warn("%s", "no admin");
 	assert_string_equal(captured(), "");
-	cli_quiet = 0;
+	cli_set_verbosity(0, 0);
 }
 
 static void tool_warnings_and_errors(void **state)
@@ -56,12 +56,12 @@ static void tool_warnings_and_errors(void **state)
 	cli_print_err(&e);
 	assert_string_equal(captured(), "t: warning: no --account or --admin\n"
 			    "t: --bytes must not be empty\nt: unknown error\n");
-	cli_quiet = 1;
+	cli_set_verbosity(0, 1);
 	capture(2);
 	cli_warn("dropped");
 	cli_print_err(&(struct nk_err){ NK_IO, "errors are never quiet" });
 	assert_string_equal(captured(), "t: errors are never quiet\n");
-	cli_quiet = 0;
+	cli_set_verbosity(0, 0);
 }
 
 int main(void)

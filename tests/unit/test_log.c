@@ -29,6 +29,8 @@ static void keep(void *ctx, enum log_level level, const char *msg)
 static int reset(void **state)
 {
 	log_set_sink(NULL, NULL);
+	log_want(LOG_TRACE, 0);
+	log_want(LOG_WARN, 1);
 	return 0;
 }
 
@@ -37,6 +39,9 @@ static void trace_and_warn_reach_the_sink(void **state)
 	struct seen s = { 0 };
 
 	log_set_sink(keep, &s);
+	log_trace("not wanted until asked for: %s", "dropped");
+	assert_int_equal(s.calls, 0);
+	log_want(LOG_TRACE, 1);
 	log_trace("KMS at '%s', region %s", "http://127.0.0.1:1/", "us-east-1");
 	assert_int_equal(s.calls, 1);
 	assert_int_equal(s.level, LOG_TRACE);
@@ -45,6 +50,12 @@ static void trace_and_warn_reach_the_sink(void **state)
 	assert_int_equal(s.calls, 2);
 	assert_int_equal(s.level, LOG_WARN);
 	assert_string_equal(s.msg, "2 policies");
+	log_want(LOG_WARN, 0);
+	log_want(LOG_TRACE, 0);
+	log_warn("quiet");
+	log_trace("not verbose");
+	assert_int_equal(s.calls, 2);
+	log_want(LOG_WARN, 1);
 	free(s.msg);
 }
 
@@ -67,6 +78,7 @@ static void long_lines_arrive_whole(void **state)
 	memset(path, 'p', 5000);
 	path[5000] = 0;
 	log_set_sink(keep, &s);
+	log_want(LOG_TRACE, 1);
 	log_trace("using the NSM at '%s'", path);
 	assert_int_equal(s.calls, 1);
 	assert_int_equal(strlen(s.msg), strlen("using the NSM at ''") + 5000);
