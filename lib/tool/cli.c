@@ -318,9 +318,13 @@ static int check_str(const struct cli_opt *o, const char *arg, struct nk_err *er
 		return err_set(err, NK_USAGE, "--%s is longer than %lu bytes", o->name, o->max);
 	for (size_t i = 0; i < len; i++)
 		if (((unsigned char)arg[i] < 0x20 || arg[i] == 0x7f) &&
-		    !(o->wrapped && (arg[i] == '\t' || arg[i] == '\n' || arg[i] == '\r')))
+		    !(o->wrapped && (arg[i] == '\t' || arg[i] == '\n' || arg[i] == '\r'))) {
+			/* Of a secret not even where, nor which byte. */
+			if (o->type == CLI_SECRET)
+				return err_set(err, NK_USAGE, "--%s must not contain control characters", o->name);
 			return err_set(err, NK_USAGE, "--%s must not contain control characters "
 				       "(byte %zu is 0x%02x)", o->name, i + 1, (unsigned char)arg[i]);
+		}
 	return NK_OK;
 }
 

@@ -185,6 +185,7 @@ static void bad_values(void **state)
 		{ "--name", "a\nb", "--name must not contain control characters (byte 2 is 0x0a)" },
 		{ "--name", "\x1b[2J", "--name must not contain control characters (byte 1 is 0x1b)" },
 		{ "--short", "abcde", "--short is longer than 4 bytes" },
+		{ "--key", "s3\ncret", "--key must not contain control characters" },  /* no byte of a secret */
 		{ "--count", "0", "invalid value '0' for --count: expected 1 to 10" },
 		{ "--count", "11", "invalid value '11' for --count: expected 1 to 10" },
 		{ "--count", "-1", "invalid value '-1' for --count: expected 1 to 10" },

@@ -271,10 +271,8 @@ static void test_parse_errors(void **state)
 		  "--key-id must not contain control characters (byte 8 is 0x0d)" },
 		{ { "genrandom", "--aws-access-key-id", "" }, "--aws-access-key-id must not be empty" },
 		{ { "genrandom", "--aws-secret-access-key", "" }, "--aws-secret-access-key must not be empty" },
-		{ { "genrandom", "-s", "sec\x01" SK }, "--aws-secret-access-key must not contain control characters "
-						       "(byte 4 is 0x01)" },
-		{ { "genrandom", "--aws-session-token", "to\nken" }, "--aws-session-token must not contain control "
-								   "characters (byte 3 is 0x0a)" },
+		{ { "genrandom", "-s", "sec\x01" SK }, "--aws-secret-access-key must not contain control characters" },
+		{ { "genrandom", "--aws-session-token", "to\nken" }, "--aws-session-token must not contain control characters" },
 	};
 	struct kmstool_args a;
 	struct nk_err err;

@@ -8,14 +8,14 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "util/enc.h"
 #include "policy/policy_attest.h"
 
 static void test_image_and_pcrs(void **state)
 {
 	struct attest_parsed p = { 0 };
 	struct policy_attest_ctx c;
-	char hex[PCR_HEX_LEN + 1];
+	const char *a0 = "a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0"
+			 "a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0";
 
 	(void)state;
 	memset(p.pcr[0], 0xa0, PCR_LEN);
@@ -25,13 +25,12 @@ static void test_image_and_pcrs(void **state)
 	assert_int_equal(policy_attest_context(&p, &c), 4);
 	/* PCR0 twice: KMS names the image measurement on its own */
 	assert_string_equal(c.key[0], "kms:RecipientAttestation:ImageSha384");
-	enc_hex(p.pcr[0], PCR_LEN, hex);
-	assert_string_equal(c.value[0], hex);
+	assert_string_equal(c.value[0], a0);
 	assert_string_equal(c.key[1], "kms:RecipientAttestation:PCR0");
-	assert_string_equal(c.value[1], hex);
+	assert_string_equal(c.value[1], a0);
 	assert_string_equal(c.key[2], "kms:RecipientAttestation:PCR3");
-	enc_hex(p.pcr[3], PCR_LEN, hex);
-	assert_string_equal(c.value[2], hex);
+	assert_string_equal(c.value[2], "030303030303030303030303030303030303030303030303"
+					"030303030303030303030303030303030303030303030303");
 	assert_string_equal(c.key[3], "kms:RecipientAttestation:PCR31");
 	assert_string_equal(c.value[3], "ffffffffffffffffffffffffffffffffffffffffffffffff"
 					"ffffffffffffffffffffffffffffffffffffffffffffffff");
