@@ -65,7 +65,7 @@ static int run(const struct cli *c, struct nk_err *err)
 	req.user_data = nsmtool_field_bytes(&user_data);
 	req.nonce = nsmtool_field_bytes(&nonce);
 	req.public_key = nsmtool_field_bytes(&pubkey);
-	if ((rc = nsmtool_open(cli_str(c, OPT_NSM), &conn, err)) || (rc = nsm_exec(conn, &req, &resp, err)))
+	if ((rc = nsm_open(cli_str(c, OPT_NSM), &conn, err)) || (rc = nsm_exec(conn, &req, &resp, err)))
 		goto out;
 	cli_trace("attestation document of %zu bytes", resp.document.len);
 	rc = nsmtool_write(out, resp.document.p, resp.document.len, cbor ? NSMTOOL_RAW : NSMTOOL_BASE64,

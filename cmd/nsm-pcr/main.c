@@ -106,7 +106,7 @@ static int run(const struct cli *c, struct nk_err *err)
 	json_t *j = NULL;
 	int rc;
 
-	if ((rc = parse(c, &w, err)) || (rc = nsmtool_open(cli_str(c, OPT_NSM), &conn, err)))
+	if ((rc = parse(c, &w, err)) || (rc = nsm_open(cli_str(c, OPT_NSM), &conn, err)))
 		goto out;
 	switch (c->cmd) {
 	case CMD_DESCRIBE:

@@ -47,7 +47,7 @@ static int run(const struct cli *c, struct nk_err *err)
 				       cli_name(c, output_opts[i]));
 	if (!seed && format == NSMTOOL_RAW && (rc = io_refuse_tty(out, force, err)))
 		return rc;
-	if ((rc = nsmtool_open(cli_str(c, OPT_NSM), &conn, err)) ||
+	if ((rc = nsm_open(cli_str(c, OPT_NSM), &conn, err)) ||
 	    (rc = nsmtool_random(conn, cli_num(c, OPT_BYTES, 32), &rnd, err)))
 		goto out;
 	cli_trace("%zu random bytes from the NSM", rnd->len);

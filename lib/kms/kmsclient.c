@@ -265,15 +265,6 @@ struct kmsclient_recipient {
 	unsigned long generation;      /* counts documents: a new one means a new body */
 };
 
-/* The NSM nsm_open will use, for --verbose: the option, $NITROKIT_NSM, or
- * the device (nsmtool_spec, for the NSM tools, says the same). */
-static const char *nsm_where(const char *opt)
-{
-	const char *env = getenv(NSM_ENV);
-
-	return opt && *opt ? opt : env && *env ? env : NSM_DEVICE;
-}
-
 static int attest(struct kmsclient_recipient *r, struct nk_err *err)
 {
 	struct nsm_conn *conn = NULL;
@@ -287,7 +278,6 @@ static int attest(struct kmsclient_recipient *r, struct nk_err *err)
 	req.public_key.p = r->spki;
 	req.public_key.len = r->spki_len;
 	req.public_key.present = 1;
-	log_trace("using the NSM at '%s'", nsm_where(r->nsm));
 	if ((rc = nsm_open(r->nsm, &conn, err)) || (rc = nsm_exec(conn, &req, &resp, err)))
 		goto out;
 	if (!(doc = malloc(resp.document.len))) {

@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "util/log.h"
 #include "util/secmem.h"
 
 #define NSM_TIMEOUT_MS 30000u
@@ -51,16 +52,21 @@ static int open_unix(struct nsm_conn *c, struct nk_err *err)
 	return NK_OK;
 }
 
+const char *nsm_spec(const char *spec)
+{
+	if (!spec || !*spec)
+		spec = getenv(NSM_ENV);
+	return spec && *spec ? spec : NSM_DEVICE;
+}
+
 int nsm_open(const char *spec, struct nsm_conn **cp, struct nk_err *err)
 {
 	struct nsm_conn *c;
 	int sock, rc = NK_OK;
 
 	*cp = NULL;
-	if (!spec || !*spec)
-		spec = getenv(NSM_ENV);
-	if (!spec || !*spec)
-		spec = NSM_DEVICE;
+	spec = nsm_spec(spec);
+	log_trace("using the NSM at '%s'", spec);
 	sock = strncmp(spec, "unix:", 5) == 0;
 	if (sock)
 		spec += 5;

@@ -29,8 +29,13 @@ struct nsm_raw {
 
 struct nsm_conn;
 
+/* The NSM to use: spec (--nsm) when given and not empty, else $NITROKIT_NSM
+ * when set and not empty, else /dev/nsm. */
+const char *nsm_spec(const char *spec);
+
 /* spec: "/dev/nsm" (or any path: the ioctl device) or "unix:PATH" (nsm-sim);
- * NULL means $NITROKIT_NSM, else /dev/nsm.  A missing device is NK_IO with
+ * NULL means nsm_spec's choice, which --verbose names ("using the NSM at
+ * '...'", through util/log).  A missing device is NK_IO with
  * "cannot open '/dev/nsm': ... (not inside a Nitro Enclave? set
  * NITROKIT_NSM=unix:PATH to use nsm-sim)". */
 int nsm_open(const char *spec, struct nsm_conn **c, struct nk_err *err);

@@ -20,24 +20,6 @@
 #include "util/io.h"
 #include "util/jsonx.h"
 
-const char *nsmtool_spec(const char *opt)
-{
-	const char *env;
-
-	if (opt)
-		return opt;
-	env = getenv(NSM_ENV);
-	return env && *env ? env : NSM_DEVICE;
-}
-
-int nsmtool_open(const char *opt, struct nsm_conn **c, struct nk_err *err)
-{
-	const char *spec = nsmtool_spec(opt);
-
-	cli_trace("using the NSM at '%s'", spec);
-	return nsm_open(spec, c, err);
-}
-
 void nsmtool_field_free(struct nsmtool_field *f)
 {
 	if (!f)

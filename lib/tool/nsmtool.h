@@ -26,12 +26,6 @@
 #define NSMTOOL_EXTEND_MAX PCR_EXTEND_MAX
 #define NSMTOOL_RANDOM_MAX 65536u
 
-/* The NSM to use: opt (--nsm) when given, else $NITROKIT_NSM when set and
- * not empty, else /dev/nsm. */
-const char *nsmtool_spec(const char *opt);
-/* Open it (opt is not empty: cli's STR type refuses an empty --nsm). */
-int nsmtool_open(const char *opt, struct nsm_conn **c, struct nk_err *err);
-
 /* A byte field read from the command line or a file (malloc'd, may be
  * empty; present = 0 for "not given"). */
 struct nsmtool_field {

@@ -276,9 +276,25 @@ static void open_failures(void **state)
 	nsm_close(NULL);
 }
 
+/* The NSM nsm_open uses when none is named. */
+static void test_spec(void **state)
+{
+	unsetenv(NSM_ENV);
+	assert_string_equal(nsm_spec(NULL), "/dev/nsm");
+	setenv(NSM_ENV, "", 1);
+	assert_string_equal(nsm_spec(NULL), "/dev/nsm");
+	assert_string_equal(nsm_spec(""), "/dev/nsm");
+	setenv(NSM_ENV, "unix:/run/nsm.sock", 1);
+	assert_string_equal(nsm_spec(NULL), "unix:/run/nsm.sock");
+	/* --nsm wins over the environment. */
+	assert_string_equal(nsm_spec("/dev/other"), "/dev/other");
+	unsetenv(NSM_ENV);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_spec),
 		cmocka_unit_test(unix_exec),
 		cmocka_unit_test(unix_failures),
 		cmocka_unit_test(request_too_large),

@@ -178,7 +178,7 @@ static struct nsm_conn *fake_connect(struct fake *f)
 	struct nk_err err = { 0 };
 
 	snprintf(spec, sizeof spec, "unix:%s", f->sock);
-	assert_int_equal(nsmtool_open(spec, &c, &err), NK_OK);
+	assert_int_equal(nsm_open(spec, &c, &err), NK_OK);
 	return c;
 }
 
@@ -190,33 +190,18 @@ static void fake_stop(struct fake *f, struct nsm_conn *c)
 	unlink(f->sock);
 }
 
-/* --- selecting the NSM ------------------------------------------------------- */
-
-static void test_spec(void **state)
-{
-	unsetenv(NSM_ENV);
-	assert_string_equal(nsmtool_spec(NULL), "/dev/nsm");
-	setenv(NSM_ENV, "", 1);
-	assert_string_equal(nsmtool_spec(NULL), "/dev/nsm");
-	setenv(NSM_ENV, "unix:/run/nsm.sock", 1);
-	assert_string_equal(nsmtool_spec(NULL), "unix:/run/nsm.sock");
-	/* --nsm wins over the environment. */
-	assert_string_equal(nsmtool_spec("/dev/other"), "/dev/other");
-	unsetenv(NSM_ENV);
-}
-
 static void test_open_errors(void **state)
 {
 	struct nsm_conn *c = NULL;
 	struct nk_err err = { 0 };
 	char sock[256], spec[300];
 
-	assert_int_equal(nsmtool_open("/nonexistent/nsm", &c, &err), NK_IO);
+	assert_int_equal(nsm_open("/nonexistent/nsm", &c, &err), NK_IO);
 	assert_string_equal(err.msg, "cannot open '/nonexistent/nsm': No such file or directory (not inside "
 			    "a Nitro Enclave? set NITROKIT_NSM=unix:PATH to use nsm-sim)");
 	path(sock, "none.sock");
 	snprintf(spec, sizeof spec, "unix:%s", sock);
-	assert_int_equal(nsmtool_open(spec, &c, &err), NK_IO);
+	assert_int_equal(nsm_open(spec, &c, &err), NK_IO);
 	assert_non_null(strstr(err.msg, "cannot connect to nsm-sim at '"));
 	assert_non_null(strstr(err.msg, "': No such file or directory"));
 	assert_null(c);
@@ -745,7 +730,6 @@ static void test_write(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_spec),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_field_hex),
 		cmocka_unit_test(test_field_file),
