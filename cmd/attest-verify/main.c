@@ -33,8 +33,8 @@
 	X(EXPECT_PCR, "expect-pcr", 0, LIST("N=HEX") CMDS(VERIFY), "expect PCR N to hold HEX (repeatable)") \
 	X(MEASUREMENTS, "measurements", 0, FILE("FILE") CMDS(VERIFY) STDIN, \
 	  "expect every PCR of pcr-compute's output") \
-	X(NONCE_HEX, "nonce-hex", 0, STR_MAX("HEX", HEX_MAX) CMDS(VERIFY), "expect this nonce") \
-	X(USER_DATA_HEX, "user-data-hex", 0, STR_MAX("HEX", HEX_MAX) CMDS(VERIFY), "expect this user data") \
+	X(NONCE_HEX, "nonce-hex", 0, STR_MAX("HEX", HEX_MAX) EMPTY_OK CMDS(VERIFY), "expect this nonce") \
+	X(USER_DATA_HEX, "user-data-hex", 0, STR_MAX("HEX", HEX_MAX) EMPTY_OK CMDS(VERIFY), "expect this user data") \
 	X(PUBLIC_KEY, "public-key", 0, FILE("FILE") CMDS(VERIFY) STDIN, "expect this public key (PEM or DER)") \
 	X(ALLOW_DEBUG, "allow-debug", 0, FLAG, "accept a debug-mode document with PCR expectations") \
 	X(NO_VERIFY, "no-verify", 0, FLAG MODE(1), "only decode: check nothing") \

@@ -574,6 +574,11 @@ open(sys.argv[2], "wb").write(cbor2.loads(a[2])["public_key"])' "$d" qos.pub.pem
 	run -0 attest-verify "${r[@]}" --nonce-hex "$(echo "$NONCE" | tr a-f A-F)" "$F/full.cbor"
 	fails_match 1 '^attest-verify: nonce failed: ' "${r[@]}" --nonce-hex "${NONCE}00" "$F/full.cbor"
 	fails_match 1 '^attest-verify: nonce failed: ' "${r[@]}" --nonce-hex "$NONCE" "$F/plain.cbor"
+	# An empty value expects an empty field: a document that has none fails, as before the table.
+	fails_match 1 '^attest-verify: nonce failed: expected  \(0 bytes\), document has none$' "${r[@]}" \
+		--nonce-hex '' "$F/plain.cbor"
+	fails_match 1 '^attest-verify: user_data failed: expected  \(0 bytes\), document has none$' "${r[@]}" \
+		--user-data-hex '' "$F/plain.cbor"
 	fails_match 1 '^attest-verify: user[ _]data failed: ' "${r[@]}" --user-data-hex 00 "$F/full.cbor"
 	fails_match 1 '^attest-verify: user[ _]data failed: ' "${r[@]}" --user-data-hex "$UD" "$F/plain.cbor"
 	fails_match 1 '^attest-verify: public[ _]key failed: ' "${r[@]}" --public-key "$F/ec2.pub.pem" "$F/full.cbor"
@@ -778,7 +783,6 @@ iam_says() {
 	done
 	fails_match 2 '^attest-verify: --at must not be empty$' --at '' f.cose
 	fails_match 2 '^attest-verify: --expect-pcr must not be empty$' --expect-pcr '' f.cose
-	fails_match 2 '^attest-verify: --nonce-hex must not be empty$' --nonce-hex '' f.cose
 	fails_match 2 '^attest-verify: --action must not contain control characters \(byte 5 is 0x1b\)$' \
 		--policy p.json --action "$(printf 'kms:\033[2J')" f.cose
 	fails_match 2 '^attest-verify: --principal must not contain control characters \(byte 4 is 0x0a\)$' \
