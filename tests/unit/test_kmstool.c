@@ -18,6 +18,8 @@
 #include "kms/http.h"
 #include "tool/kmstool.h"
 
+#include "capture.h"
+
 #define AK "AKIDKMSTEST"
 #define SK "kmsTestSecret/K7MDENG+bPxRfiCYEXAMPLEKEY"
 #define TOK "kmsTestSessionToken"
@@ -792,41 +794,6 @@ static void test_fields(void **state)
 }
 
 /* Standard output, caught while fn runs. */
-static int saved_stdout = -1;
-static char capture_path[] = "/tmp/test_kmstool.out.XXXXXX";
-
-static void capture_start(void)
-{
-	int fd;
-
-	strcpy(capture_path, "/tmp/test_kmstool.out.XXXXXX");
-	fd = mkstemp(capture_path);
-	assert_true(fd >= 0);
-	fflush(stdout);
-	saved_stdout = dup(1);
-	assert_true(saved_stdout >= 0);
-	assert_int_equal(dup2(fd, 1), 1);
-	close(fd);
-}
-
-static char *capture_end(void)
-{
-	static char buf[512];
-	FILE *fp;
-	size_t got;
-
-	fflush(stdout);
-	assert_int_equal(dup2(saved_stdout, 1), 1);
-	close(saved_stdout);
-	fp = fopen(capture_path, "rb");
-	assert_non_null(fp);
-	got = fread(buf, 1, sizeof buf - 1, fp);
-	buf[got] = 0;
-	fclose(fp);
-	unlink(capture_path);
-	return buf;
-}
-
 static struct secbuf *bytes(int c, size_t n)
 {
 	struct secbuf *b = secmem_new(n + 1);
@@ -849,9 +816,9 @@ static int write_resp(unsigned cmd, int legacy, const char *key_spec, unsigned l
 	a.legacy = legacy;
 	a.key_spec = key_spec;
 	a.length = length;
-	capture_start();
+	capture(1);
 	rc = kmstool_write(&a, r, err);
-	*out = capture_end();
+	*out = captured();
 	return rc;
 }
 
